@@ -1,0 +1,74 @@
+# 灵活就业政策助手 — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CACHE := $(CURDIR)/.cache
+VAR   := $(CURDIR)/var
+# Nothing may touch the network at run time, and every cache stays inside the project.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL   := 2
+export HF_HUB_OFFLINE         := 1
+export TRANSFORMERS_OFFLINE   := 1
+export MPLCONFIGDIR           := $(CACHE)/matplotlib
+export KERAS_HOME             := $(CACHE)/keras
+export RASA_CACHE_DIRECTORY   := $(CACHE)/rasa
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# jieba writes its dictionary cache to tempfile.gettempdir(): keep it out of the shared /tmp.
+export TMPDIR                 := $(CACHE)/tmp
+export PYTHONPATH             := $(CURDIR)
+$(shell mkdir -p $(CACHE)/tmp $(CACHE)/home $(VAR)/log)
+
+APP_VENV  := .venv/app
+RASA_VENV := .venv/rasa
+APP_PY    := $(APP_VENV)/bin/python
+# Rasa writes ~/.config/rasa and ~/.keras: give it a project-local HOME.
+RASA      := env HOME=$(CACHE)/home $(RASA_VENV)/bin/rasa
+MODEL     := models/policy-bot.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard knowledge/dict/*.txt)
+
+.PHONY: help venvs train index run test test-unit test-rasa eval bench clean
+help:
+	@echo "make run    - install (first time), train if needed, start Rasa :5005, actions :5055, policy service :8000"
+	@echo "make test   - everything: data validation, Rasa story tests, unit + end-to-end tests"
+	@echo "make eval   - retrieval quality report (docs/eval-report.md)"
+	@echo "make bench  - REST latency and search scaling benchmarks"
+
+venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed
+
+$(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock
+	@python310=$$(scripts/find-python310.sh) && scripts/make-venv.sh $(RASA_VENV) "$$python310" requirements/rasa.in requirements/rasa.lock
+	@touch $@
+
+$(APP_VENV)/.installed: requirements/app.in requirements/app.lock
+	@scripts/make-venv.sh $(APP_VENV) python3.11 requirements/app.in requirements/app.lock
+	@touch $@
+
+# Rasa's own fingerprint decides whether anything needs retraining; make only skips starting Rasa at all.
+train: $(MODEL)
+$(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name policy-bot --out models
+	@touch $@
+
+index: $(APP_VENV)/.installed
+	$(APP_PY) -m service.build_index
+
+run: venvs train index
+	@scripts/run.sh
+
+test: venvs train
+	$(RASA) data validate --fail-on-warnings
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out $(VAR)/results
+	$(APP_PY) -m pytest
+
+test-unit: $(APP_VENV)/.installed
+	$(APP_PY) -m pytest -m "not e2e"
+
+eval: $(APP_VENV)/.installed
+	$(APP_PY) scripts/eval.py
+
+bench: venvs train
+	$(APP_PY) scripts/bench_scale.py
+	$(APP_PY) scripts/bench_rest.py
+
+clean:
+	rm -rf $(VAR)/results $(VAR)/index models

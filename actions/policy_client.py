@@ -1,0 +1,53 @@
+"""HTTP client for the policy service: the action server's only route to the knowledge base.
+
+Actions stay thin: retrieval, answer composition and the entitlement engine live behind the policy
+service, so staff edits and parameter reloads there take effect without restarting the action server.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import aiohttp
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("POLICY_SERVICE_TIMEOUT", "8")))
+
+
+class PolicyServiceUnavailable(Exception):
+    """The policy service could not be reached or answered with a server error."""
+
+
+class PolicyRequestRejected(Exception):
+    """The policy service refused the request (4xx); `message` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PolicyClient:
+    def __init__(self, base_url: str | None = None):
+        self.base_url = (base_url or os.environ.get("POLICY_SERVICE_URL") or DEFAULT_URL).rstrip("/")
+
+    async def answer(self, question: str, intent: str | None = None, sender: str | None = None) -> dict:
+        return await self._post("/api/answer", {"q": question, "intent": intent, "sender": sender})
+
+    async def entitlements(self, profile: dict) -> dict:
+        return await self._post("/api/entitlements", profile)
+
+    async def feedback(self, record: dict) -> dict:
+        return await self._post("/api/feedback", record)
+
+    async def _post(self, path: str, body: dict) -> Any:
+        try:
+            async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+                async with session.post(self.base_url + path, json=body) as response:
+                    payload = await response.json(content_type=None)
+                    if 400 <= response.status < 500:
+                        raise PolicyRequestRejected((payload or {}).get("error", f"HTTP {response.status}"))
+                    if response.status >= 500:
+                        raise PolicyServiceUnavailable(f"HTTP {response.status}")
+                    return payload
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise PolicyServiceUnavailable(str(error) or type(error).__name__) from error

@@ -1,0 +1,196 @@
+"""Routes of the policy service. Thin: every decision is made in `knowledge/`."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, is_dataclass
+from datetime import date
+from pathlib import Path
+
+from aiohttp import web
+
+from knowledge import entitlements
+from knowledge.answer import compose_answer
+from knowledge.feedback import FeedbackLog
+from knowledge.search import load_searcher
+from service.config import Settings
+
+logger = logging.getLogger(__name__)
+MAX_QUERY_CHARS = 500
+MAX_K = 20
+STATIC_DIR = Path(__file__).parent / "static"
+
+SETTINGS = web.AppKey("settings", Settings)
+SEARCHER = web.AppKey("searcher", object)
+FEEDBACK = web.AppKey("feedback", FeedbackLog)
+# Search and encoding are CPU-bound and not thread-safe: one worker thread keeps the event loop free.
+EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
+
+
+def json_error(status: int, message: str, **extra) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def plain(value):
+    """Dataclasses (and lists of them) to JSON-ready dicts."""
+    if is_dataclass(value):
+        return {key: plain(item) for key, item in asdict(value).items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def hit_json(hit) -> dict:
+    return {
+        "clause_id": hit.clause_id, "doc": hit.doc, "article": hit.article, "title": hit.title,
+        "text": hit.text, "score": round(float(hit.score), 4), "departments": list(hit.departments),
+    }
+
+
+def read_query(request: web.Request) -> str:
+    query = (request.query.get("q") or "").strip()
+    if not query:
+        raise web.HTTPBadRequest(text='{"error": "parameter q is required"}', content_type="application/json")
+    if len(query) > MAX_QUERY_CHARS:
+        raise web.HTTPBadRequest(
+            text=f'{{"error": "q is longer than {MAX_QUERY_CHARS} characters"}}', content_type="application/json")
+    return query
+
+
+async def read_json_object(request: web.Request) -> dict:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
+    return body
+
+
+async def in_worker(request: web.Request, function, *args):
+    return await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], function, *args)
+
+
+def searcher_of(request: web.Request):
+    """The searcher, refreshed first if staff changed the store since the index was built."""
+    searcher = request.app[SEARCHER]
+    searcher.refresh()
+    return searcher
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "index": request.app[SEARCHER].describe()})
+
+
+async def search(request: web.Request) -> web.Response:
+    query = read_query(request)
+    try:
+        k = max(1, min(MAX_K, int(request.query.get("k", "5"))))
+    except ValueError:
+        return json_error(400, "parameter k must be an integer")
+    result = await in_worker(request, lambda: searcher_of(request).search(query, k=k))
+    return web.json_response({
+        "query": result.query, "normalized": result.normalized, "answerable": result.answerable,
+        "hits": [hit_json(hit) for hit in result.hits],
+    })
+
+
+async def answer(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    question = body.get("q")
+    if not isinstance(question, str) or not question.strip():
+        return json_error(400, 'field "q" is required and must be a non-empty string', field="q")
+    if len(question) > MAX_QUERY_CHARS:
+        return json_error(400, f'field "q" is longer than {MAX_QUERY_CHARS} characters', field="q")
+    result = await in_worker(request, lambda: compose_answer(question, searcher_of(request), today=date.today()))
+    return web.json_response(plain(result))
+
+
+async def clause(request: web.Request) -> web.Response:
+    found = request.app[SEARCHER].store.clause(request.match_info["clause_id"])
+    if found is None:
+        return json_error(404, "no such clause")
+    return web.json_response(plain(found))
+
+
+async def documents(request: web.Request) -> web.Response:
+    return web.json_response({"documents": plain(request.app[SEARCHER].store.documents())})
+
+
+async def entitlements_route(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    try:
+        result = entitlements.evaluate(body)
+    except entitlements.RequestError as error:
+        return json_error(400, error.message, field=error.field)
+    return web.json_response(plain(result))
+
+
+def sender_hash(sender) -> str:
+    return hashlib.sha256(str(sender).encode()).hexdigest()[:16] if sender else ""
+
+
+async def feedback(request: web.Request) -> web.Response:
+    body = await read_json_object(request)
+    try:
+        record_id = request.app[FEEDBACK].add(
+            kind=str(body.get("kind", "")), question=str(body.get("question", "")),
+            answer=str(body.get("answer", "")), clause_ids=[str(c) for c in body.get("clause_ids") or []],
+            sender_hash=sender_hash(body.get("sender")),
+        )
+    except ValueError as error:
+        return json_error(400, str(error), field="kind")
+    return web.json_response({"id": record_id}, status=201)
+
+
+def require_staff(request: web.Request) -> None:
+    """Staff routes read citizens' questions: only with the STAFF_TOKEN bearer token."""
+    token = request.app[SETTINGS].staff_token
+    if not token:
+        raise web.HTTPForbidden(text='{"error": "staff API disabled: set STAFF_TOKEN"}',
+                                content_type="application/json")
+    if not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {token}"):
+        raise web.HTTPUnauthorized(text='{"error": "staff token required"}', content_type="application/json")
+
+
+async def recent_feedback(request: web.Request) -> web.Response:
+    require_staff(request)
+    return web.json_response({"feedback": request.app[FEEDBACK].recent(kind=request.query.get("kind"))})
+
+
+async def load_knowledge(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge")
+    app[SEARCHER] = await asyncio.get_running_loop().run_in_executor(
+        app[EXECUTOR], lambda: load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder))
+    app[FEEDBACK] = FeedbackLog(settings.db_path.with_name("feedback.db"))
+    logger.info("knowledge loaded: %s", app[SEARCHER].describe())
+
+
+async def close_knowledge(app: web.Application) -> None:
+    app[FEEDBACK].close()
+    app[EXECUTOR].shutdown(wait=True)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app.on_startup.append(load_knowledge)
+    app.on_cleanup.append(close_knowledge)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/search", search)
+    app.router.add_post("/api/answer", answer)
+    app.router.add_get("/api/clauses/{clause_id}", clause)
+    app.router.add_get("/api/documents", documents)
+    app.router.add_post("/api/entitlements", entitlements_route)
+    app.router.add_post("/api/feedback", feedback)
+    app.router.add_get("/api/feedback", recent_feedback)
+    return app

@@ -1,0 +1,21 @@
+import json
+from pathlib import Path
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def tracker_from():
+    """Tracker.from_dict over a JSON fixture, as rasa-sdk's own tests build trackers."""
+    def load(name: str) -> Tracker:
+        return Tracker.from_dict(json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8")))
+    return load
+
+
+@pytest.fixture
+def dispatcher():
+    return CollectingDispatcher()
