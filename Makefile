@@ -26,7 +26,7 @@ RASA      := env HOME=$(CACHE)/home $(RASA_VENV)/bin/rasa
 MODEL     := models/policy-bot.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard knowledge/dict/*.txt)
 
-.PHONY: help venvs train index run test test-unit test-rasa eval bench clean
+.PHONY: help venvs browser train index run test test-unit test-rasa eval bench clean
 help:
 	@echo "make run    - install (first time), train if needed, start Rasa :5005, actions :5055, policy service :8000"
 	@echo "make test   - everything: data validation, Rasa story tests, unit + end-to-end tests"
@@ -55,7 +55,10 @@ index: $(APP_VENV)/.installed
 run: venvs train index
 	@scripts/run.sh
 
-test: venvs train
+browser:
+	@scripts/ensure-chromium.sh
+
+test: venvs train browser
 	$(RASA) data validate --fail-on-warnings
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out $(VAR)/results
 	$(APP_PY) -m pytest

@@ -10,6 +10,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from knowledge import entitlements
@@ -165,6 +166,29 @@ async def recent_feedback(request: web.Request) -> web.Response:
     return web.json_response({"feedback": request.app[FEEDBACK].recent(kind=request.query.get("kind"))})
 
 
+CHAT_UNAVAILABLE = "对话服务暂时不可用，请稍后再试。"
+
+
+async def chat(request: web.Request) -> web.Response:
+    """Proxy from the web chat to Rasa's REST channel, so the page needs a single origin."""
+    body = await read_json_object(request)
+    timeout = aiohttp.ClientTimeout(total=30)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.post(f"{request.app[SETTINGS].rasa_url}/webhooks/rest/webhook", json=body) as reply:
+                payload = await reply.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        logger.warning("rasa unreachable: %s", error)
+        return json_error(503, CHAT_UNAVAILABLE, messages=[])
+    if reply.status >= 400:
+        return json_error(reply.status, (payload or {}).get("error", CHAT_UNAVAILABLE), messages=[])
+    return web.json_response({"messages": payload})
+
+
+async def index_page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
 async def load_knowledge(app: web.Application) -> None:
     settings = app[SETTINGS]
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +209,10 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.on_startup.append(load_knowledge)
     app.on_cleanup.append(close_knowledge)
+    app.router.add_get("/", index_page)
+    app.router.add_get("/chat", index_page)
+    app.router.add_static("/static", STATIC_DIR)
+    app.router.add_post("/api/chat", chat)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/search", search)
     app.router.add_post("/api/answer", answer)

