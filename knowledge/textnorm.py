@@ -32,6 +32,9 @@ _SPACE_NEAR_DIGIT_OR_PUNCT = re.compile(
     r"|(?<=[,;:!?])\s+(?=[\u3400-\u9fff])")
 _SPACE_NEAR_DIGIT = re.compile(r"(?<=\d)\s+(?=[%％])")
 
+# "A不A" questions (管不管, 让不让, 算不算) mean the same as A; the pair only splits badly in jieba.
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff]{1,2})不\1")
+
 _lock = threading.Lock()
 
 
@@ -158,4 +161,89 @@ def normalize(text: str) -> str:
     text = to_halfwidth(text)
     text = convert_numerals(text)
     text = fix_typos(text)
+    text = _A_NOT_A.sub(r"\1", text)
     return text.lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# IME homophone typos (担宝 → 担保, 以工代镇 → 以工代赈, 底保 → 低保): a query fragment that is not a
+# known word but sounds exactly like a domain term is replaced by that term.
+
+PINYIN_FILE = LEXICON_DIR / "pinyin.txt"
+_MAX_READINGS = 16  # reading combinations tried per fragment (polyphonic characters multiply)
+
+
+@functools.lru_cache(maxsize=1)
+def pinyin_table() -> dict[str, tuple[str, ...]]:
+    table = {}
+    for line in PINYIN_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            char, _, readings = line.partition("\t")
+            table[char] = tuple(readings.split(","))
+    return table
+
+
+def _reading_keys(word: str, table: dict[str, tuple[str, ...]]) -> list[tuple[str, ...]]:
+    keys: list[tuple[str, ...]] = [()]
+    for char in word:
+        readings = table.get(char)
+        if not readings:
+            return []
+        keys = [key + (r,) for key in keys for r in readings][:_MAX_READINGS]
+    return keys
+
+
+class HomophoneCorrector:
+    """Replace fragments that sound like a domain term but are not words themselves.
+
+    Candidates are runs of consecutive jieba tokens (segmented without HMM, so an unknown
+    fragment falls apart into single characters); only characters that stand alone as tokens
+    and are not function words may change. terms: the domain vocabulary (corpus tokens, user
+    dictionary); known: words never rewritten; segment: text → tokens; ignore: function words.
+    """
+
+    def __init__(self, terms, known, segment, ignore=frozenset(), min_len: int = 2, max_len: int = 6):
+        self.table = pinyin_table()
+        self.known, self.segment, self.ignore = known, segment, ignore
+        self.min_len, self.max_len = min_len, max_len
+        self.by_sound: dict[tuple[str, ...], str] = {}
+        for term in sorted(set(terms), key=len):
+            if min_len <= len(term) <= max_len and all(ch in self.table for ch in term):
+                for key in _reading_keys(term, self.table):
+                    self.by_sound.setdefault(key, term)
+
+    def correct(self, text: str) -> str:
+        tokens = self.segment(text)
+        out, i = [], 0
+        while i < len(tokens):
+            replacement, used = self._match_at(tokens, i)
+            out.append(replacement)
+            i += used
+        return "".join(out)
+
+    def _match_at(self, tokens: list[str], start: int) -> tuple[str, int]:
+        for end in range(min(len(tokens), start + self.max_len), start, -1):
+            span = tokens[start:end]
+            fragment = "".join(span)
+            if not self.min_len <= len(fragment) <= self.max_len or fragment in self.known:
+                continue
+            if all(len(tok) > 1 for tok in span) or not all(ch in self.table for ch in fragment):
+                continue
+            for key in _reading_keys(fragment, self.table):
+                term = self.by_sound.get(key)
+                if term and self._plausible(span, term):
+                    return term, end - start
+        return tokens[start], 1
+
+    def _plausible(self, span: list[str], term: str) -> bool:
+        """A typo changes few characters (one in a 2–3 character term, at most two in longer ones),
+        and only characters that jieba could not attach to a word and that are not function words."""
+        changed, position = 0, 0
+        for tok in span:
+            for ch in tok:
+                if ch != term[position]:
+                    if len(tok) > 1 or tok in self.ignore:
+                        return False
+                    changed += 1
+                position += 1
+        return 0 < changed <= (1 if len(term) <= 3 else 2)

@@ -65,3 +65,66 @@ def tokenize(text: str) -> list[str]:
 def warm_up() -> None:
     """Load the jieba dictionary now (≈1 s) instead of on the first query."""
     _tokenizer()
+
+
+SYNONYMS_FILE = PACKAGE_DIR / "lexicon" / "synonyms.txt"
+ENGLISH_FILE = PACKAGE_DIR / "lexicon" / "en_zh.txt"
+
+
+@functools.lru_cache(maxsize=4)
+def _expansion_table(path: str) -> list[tuple[str, tuple[str, ...]]]:
+    entries = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, _, terms = line.partition("\t")
+        if terms.strip():
+            entries.append((key.strip().lower(), tuple(terms.split())))
+    return sorted(entries, key=lambda entry: -len(entry[0]))
+
+
+def expand(normalized: str) -> tuple[list[str], str]:
+    """Policy-wording terms for colloquial Chinese (synonyms.txt) and English (en_zh.txt) phrases
+    in an already-normalised query, and the query text left after removing the matched phrases.
+    Longest phrase first; a matched span is not matched again."""
+    terms: list[str] = []
+    text = normalized
+    for key, targets in _expansion_table(str(ENGLISH_FILE)):
+        pattern = re.compile(rf"(?<![a-z]){re.escape(key)}(?![a-z])")
+        if pattern.search(text):
+            terms.extend(targets)
+            text = pattern.sub(" ", text)
+    for key, targets in _expansion_table(str(SYNONYMS_FILE)):
+        if key in text:
+            terms.extend(targets)
+            text = text.replace(key, " ")
+    return terms, text
+
+
+def expansion_terms(normalized: str) -> list[str]:
+    return expand(normalized)[0]
+
+
+def expansion_tokens(normalized: str) -> list[str]:
+    return [tok for term in expansion_terms(normalized) for tok in tokenize(term)]
+
+
+def segment(text: str) -> list[str]:
+    """Precise jieba segmentation without HMM: unknown fragments stay single characters."""
+    return _tokenizer().lcut(text, HMM=False)
+
+
+@functools.lru_cache(maxsize=1)
+def user_terms() -> frozenset[str]:
+    terms = set()
+    for path in sorted(DICT_DIR.glob("*")):
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip() and not line.startswith("#"):
+                    terms.add(line.split()[0])
+    return frozenset(terms)
+
+
+def is_common_word(word: str, min_freq: int = 20) -> bool:
+    """In jieba's general dictionary with some frequency (a real word, so not a typo)."""
+    return _tokenizer().FREQ.get(word, 0) >= min_freq

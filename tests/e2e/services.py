@@ -28,6 +28,7 @@ class Services:
     workdir: Path
     extra_env: dict = field(default_factory=dict)
     extra_credentials: str = ""
+    actions_env: dict = field(default_factory=dict)  # only for the action server (e.g. a policy proxy)
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     service_port: int = field(default_factory=free_port)
@@ -45,6 +46,10 @@ class Services:
     @property
     def service_url(self) -> str:
         return f"http://127.0.0.1:{self.service_port}"
+
+    @property
+    def tracker_db(self) -> Path:
+        return self.workdir / "tracker.db"
 
     @property
     def actions_url(self) -> str:
@@ -87,7 +92,7 @@ class Services:
         app_python = str(PROJECT / ".venv/app/bin/python")
         self._start("service", [app_python, "-m", "service", "--port", str(self.service_port)], env)
         self._start("actions", [app_python, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.actions_port)], env)
+                                "--port", str(self.actions_port)], {**env, **self.actions_env})
         self._start("rasa", [str(PROJECT / ".venv/rasa/bin/rasa"), "run", "--model", str(MODEL),
                              "--endpoints", str(endpoints), "--credentials", str(credentials),
                              "--port", str(self.rasa_port)], {**env, "HOME": str(PROJECT / ".cache/home")})

@@ -1,0 +1,267 @@
+"""Personal screening (F3): the entitlement_form's slot extraction/validation and the personal list.
+
+Extraction reads every message with knowledge.profile_text (words in knowledge/profile_terms.yaml),
+so facts can be given in any order, several at once ("我是农民工，44岁，想开个面馆") and corrected at any
+point ("不对，我43岁"). "跳过"/"不知道" skips the slot being asked; "算了" fills nothing, so the form
+rejects and the domain's `stop` rule ends it. The list itself is computed by the policy service
+(POST /api/entitlements) and worded by knowledge.entitlement_text, the same as in the agent console.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT
+from rasa_sdk.types import DomainDict
+
+from actions.policy_client import PolicyClient, PolicyRequestRejected, PolicyServiceUnavailable
+from knowledge.entitlement_text import render_entitlements
+from knowledge.profile_text import ProfileUpdate, is_question, labels, parse_profile, updated_names
+
+logger = logging.getLogger(__name__)
+
+FORM_NAME = "entitlement_form"
+LIST_SLOTS = ("groups", "activities")
+PROFILE_SLOTS = ("age",) + LIST_SLOTS
+# Optional facts: extracted whenever mentioned, if the domain declares a slot of that name.
+FACT_SLOTS = ("covid_income_loss", "months_without_income", "unemployment_insurance", "dibao")
+MIN_AGE, MAX_AGE = 16, 100
+# A question with one of these intents is answered by the policy rules instead of read as an answer.
+POLICY_QUESTION_INTENTS = {"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", "ask_registration",
+                           "ask_eligibility", "ask_social_insurance", "ask_training", "ask_wages_rights",
+                           "ask_venue", "out_of_scope", "human_handoff"}
+
+HANDOFF_BUTTON = {"title": "转人工", "payload": "/human_handoff"}
+AGE_OUT_OF_RANGE = ("年龄要在{low}到{high}岁之间，您说的是{age}岁。请再告诉我一次您的周岁年龄，比如“35岁”；"
+                    "不想说可以回复“跳过”。")
+CALCULATOR_DOWN = ("抱歉，政策计算器现在暂时用不了，没法为您逐项测算。您可以稍后再试，"
+                   "或者回复“转人工”，由工作人员帮您查询。")
+# An answer ("inform") in which nothing was recognised: say what works, then the form asks again.
+NOT_UNDERSTOOD = {
+    "age": "没看出您的年龄😅 直接回复数字就行，比如“35”或“35岁”；不想说可以回复“跳过”。",
+    "groups": ("这个我没对上号😅 可以说：农民工、建档立卡贫困户、高校毕业生、退役军人、失业人员、就业困难人员、"
+               "持《就业创业证》……都不是就回复“都不是”，不清楚可以回复“跳过”。"),
+    "activities": ("这个我没对上号😅 可以说：开店/个体经营、打零工/钟点工、跑外卖/网约车/直播、摆摊、"
+                   "在早市夜市卖菜、修鞋配钥匙等便民服务……都不是就回复“都不是”，不清楚可以回复“跳过”。"),
+}
+ANSWER_INTENTS = {"inform"}
+REQUEST_REJECTED = "抱歉，您提供的信息里有一项没法计算（{reason}）。可以直接更正，比如“不对，我43岁”，或回复“转人工”。"
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def latest_update(tracker: Tracker) -> Optional[ProfileUpdate]:
+    """The latest message read as an answer; None when it is a policy question to be answered instead."""
+    message = tracker.latest_message or {}
+    text = message.get("text") or ""
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    intent = (message.get("intent") or {}).get("name")
+    if requested and intent in POLICY_QUESTION_INTENTS and is_question(text):
+        return None
+    return parse_profile(text, expecting=requested)
+
+
+def value_before_latest_message(tracker: Tracker, slot: Text) -> Any:
+    """The slot's value before the latest user message (extraction has already overwritten tracker.slots)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and not seen_user:
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+        elif seen_user and event.get("event") == "restart":
+            break
+    return None
+
+
+def skipped_slots(tracker: Tracker) -> set:
+    """Slots the user answered with "跳过"/"不知道" since the form was (last) activated, still empty."""
+    if (tracker.active_loop or {}).get("name") != FORM_NAME:
+        return set()
+    events = tracker.events
+    start = max((index for index, event in enumerate(events)
+                 if event.get("event") == "active_loop" and event.get("name") == FORM_NAME), default=-1)
+    requested, skipped = None, set()
+    for event in events[start + 1:]:
+        kind, name = event.get("event"), event.get("name")
+        if kind == "slot" and name == REQUESTED_SLOT:
+            requested = event.get("value")
+        elif kind == "slot" and name in PROFILE_SLOTS and event.get("value") is not None:
+            skipped.discard(name)
+        elif kind == "user" and requested in PROFILE_SLOTS:
+            if parse_profile(event.get("text") or "", expecting=requested).skip:
+                skipped.add(requested)
+    return skipped
+
+
+EMPTY_ECHO = {"groups": "不属于所列人员", "activities": "暂未从事所列活动"}
+
+
+def _echo(changes: Dict[Text, Any], correction: bool) -> Text:
+    """One line confirming how the message was understood, so a misreading can be corrected at once."""
+    parts = [f"{_number_text(changes['age'])}岁"] if "age" in changes else []
+    for slot in LIST_SLOTS:
+        if slot in changes:
+            parts.append("、".join(label(slot, name) for name in changes[slot]) or EMPTY_ECHO[slot])
+    return ("好的，已更正：" if correction else "好的，记下了：") + "；".join(parts) + "。"
+
+
+def label(slot: Text, name: Text) -> Text:
+    return labels(slot).get(name, name)
+
+
+class ValidateEntitlementForm(FormValidationAction):
+    """Extracts age / groups / activities from free text; re-asks with a hint when a value is invalid."""
+
+    def name(self) -> Text:
+        return "validate_entitlement_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        before = {slot: tracker.get_slot(slot) for slot in PROFILE_SLOTS}
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        update = latest_update(tracker)
+        events = await super().run(dispatcher, tracker, domain)
+        events += self._fact_events(update, tracker, domain)
+        changes = {event["name"]: event["value"] for event in events
+                   if event.get("event") == "slot" and event.get("name") in PROFILE_SLOTS
+                   and event.get("value") is not None and event.get("value") != before[event["name"]]}
+        if changes:
+            dispatcher.utter_message(text=_echo(changes, bool(update and update.correction)))
+        elif requested in NOT_UNDERSTOOD and self._unrecognised_answer(tracker, update, events):
+            dispatcher.utter_message(text=NOT_UNDERSTOOD[requested])
+            events.append(SlotSet(requested, None))  # an answer after all: the form asks again, no rejection
+        return events
+
+    @staticmethod
+    def _unrecognised_answer(tracker: Tracker, update: Optional[ProfileUpdate], events: List[EventType]) -> bool:
+        """An answer-like message (intent inform) that filled nothing; other intents go to their rules."""
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        filled = any(event.get("event") == "slot" and event.get("name") != REQUESTED_SLOT for event in events)
+        return intent in ANSWER_INTENTS and update is not None and not update.stop and not filled
+
+    @staticmethod
+    def _fact_events(update: Optional[ProfileUpdate], tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if update is None:
+            return []
+        declared = domain.get("slots", {})
+        return [SlotSet(fact, value) for fact, value in update.facts().items()
+                if fact in declared and tracker.get_slot(fact) != value]
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Optional[EventType]:
+        """The first empty slot that was not skipped; None ends the form."""
+        skipped = skipped_slots(tracker)
+        for slot in self.domain_slots(domain):
+            if tracker.slots.get(slot) is None and slot not in skipped:
+                return SlotSet(REQUESTED_SLOT, slot)
+        return SlotSet(REQUESTED_SLOT, None)
+
+    # --- extraction -----------------------------------------------------------------------------------
+    async def extract_age(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                          domain: DomainDict) -> Dict[Text, Any]:
+        update = latest_update(tracker)
+        if update is None:
+            return {}
+        if update.skip and tracker.get_slot(REQUESTED_SLOT) == "age":
+            return {"age": None}
+        return {} if update.age is None else {"age": update.age}
+
+    async def extract_groups(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> Dict[Text, Any]:
+        return self._extract_list("groups", tracker)
+
+    async def extract_activities(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        return self._extract_list("activities", tracker)
+
+    @staticmethod
+    def _extract_list(slot: Text, tracker: Tracker) -> Dict[Text, Any]:
+        update = latest_update(tracker)
+        if update is None:
+            return {}
+        answering = tracker.get_slot(REQUESTED_SLOT) == slot
+        if update.skip and answering:
+            return {slot: None}
+        current = tracker.get_slot(slot)
+        value = updated_names(current, update, slot, answering)
+        return {} if value is None or value == current else {slot: value}
+
+    # --- validation ---------------------------------------------------------------------------------
+    async def validate_age(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                           domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:
+            return {"age": None}
+        try:
+            age = float(value)
+        except (TypeError, ValueError):
+            return {"age": value_before_latest_message(tracker, "age")}
+        if not MIN_AGE <= age <= MAX_AGE:
+            dispatcher.utter_message(text=AGE_OUT_OF_RANGE.format(low=MIN_AGE, high=MAX_AGE, age=_number_text(age)))
+            return {"age": value_before_latest_message(tracker, "age")}
+        return {"age": age}
+
+    async def validate_groups(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        return {"groups": self._names(value, "groups")}
+
+    async def validate_activities(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        return {"activities": self._names(value, "activities")}
+
+    @staticmethod
+    def _names(value: Any, slot: Text) -> Optional[List[Text]]:
+        """Known contract names only (a list slot may also arrive as a bare string)."""
+        if value is None:
+            return None
+        values = value if isinstance(value, list) else [value]
+        return [name for name in values if name in labels(slot)]
+
+
+def profile_from_slots(tracker: Tracker) -> Dict[Text, Any]:
+    """The POST /api/entitlements request. An unanswered (skipped) slot is sent as null = unknown."""
+    age = tracker.get_slot("age")
+    profile: Dict[Text, Any] = {}
+    if age is not None:
+        profile["age"] = int(age) if float(age).is_integer() else float(age)
+    for slot in LIST_SLOTS:
+        value = tracker.get_slot(slot)
+        profile[slot] = None if value is None else list(value)
+    for fact in FACT_SLOTS:
+        if tracker.slots.get(fact) is not None:
+            profile[fact] = tracker.slots[fact]
+    profile["hires"] = tracker.slots.get("hires")  # not asked in chat: unknown unless a slot holds it
+    return profile
+
+
+class ActionShowEntitlements(Action):
+    """The personal list: eligible items with amounts and citations, then "might apply if …", then where."""
+
+    def name(self) -> Text:
+        return "action_show_entitlements"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        profile = profile_from_slots(tracker)
+        try:
+            result = await PolicyClient().entitlements(profile)
+        except PolicyServiceUnavailable as error:
+            logger.warning("policy service unavailable: %s", error)
+            dispatcher.utter_message(text=CALCULATOR_DOWN, buttons=[HANDOFF_BUTTON])
+            return []
+        except PolicyRequestRejected as error:
+            logger.warning("entitlement request rejected: %s (%s)", error.message, profile)
+            dispatcher.utter_message(text=REQUEST_REJECTED.format(reason=error.message), buttons=[HANDOFF_BUTTON])
+            return []
+        for part in render_entitlements(result):
+            dispatcher.utter_message(text=part)
+        citations = [{"clause_id": item["clause_id"], "article": item["article"], "entitlement": item["id"]}
+                     for item in result.get("entitlements", []) if item.get("eligible") is not False]
+        if citations:
+            dispatcher.utter_message(json_message={"citations": citations})
+        return []

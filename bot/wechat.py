@@ -1,0 +1,98 @@
+"""WeChat Official Account (公众号) input channel for Rasa: `GET|POST /webhooks/wechat/webhook`.
+
+Enable it in credentials.yml with `bot.wechat.WeChatInput:`; it reads WECHAT_TOKEN, WECHAT_APP_ID,
+WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_API_BASE and WECHAT_REPLY_DEADLINE from the environment
+(credentials.example.env; keys of the same name in lower case under the channel override them).
+The protocol lives in bot.wechat_endpoint; this module only adapts it to Sanic and Rasa.
+The sender id given to Rasa is the user's OpenID; logs show a hash of it (bot.wechat_endpoint.pseudonym).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.wechat_config import WeChatSettings
+from bot.wechat_endpoint import HttpReply, WeChatEndpoint
+
+logger = logging.getLogger(__name__)
+
+
+class WeChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "wechat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+        return cls(WeChatSettings.load(credentials, os.environ))
+
+    def __init__(self, settings: WeChatSettings):
+        self.settings = settings
+        if not settings.configured:
+            logger.warning("WeChat channel is off until WECHAT_TOKEN is set (it answers 503)")
+        elif not settings.can_push:
+            logger.warning("WECHAT_APP_ID/WECHAT_APP_SECRET unset: late and long answers cannot be delivered")
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("wechat_webhook", __name__)
+
+        async def ask_bot(openid: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
+            collector = CollectingOutputChannel()
+            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata))
+            return collector.messages
+
+        endpoint = WeChatEndpoint(self.settings, ask_bot)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings.configured else "not configured"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            return _http(endpoint.verify(_query(request)))
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            started = time.monotonic()
+            body = await _read_bounded(request, self.settings.max_body_bytes)
+            if body is None:
+                return response.text("request body too large", status=413)
+            return _http(await endpoint.receive(_query(request), body, started))
+
+        return webhook
+
+
+def _query(request: Request) -> Dict[str, str]:
+    return {key: request.args.get(key) for key in request.args}
+
+
+def _http(reply: HttpReply) -> HTTPResponse:
+    return response.text(reply.body, status=reply.status, content_type=reply.content_type)
+
+
+async def _read_bounded(request: Request, limit: int) -> Optional[bytes]:
+    """The body, or None as soon as it is longer than `limit` (it is never held in memory whole)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    request.stream.request_max_size = limit + 1  # Sanic stops draining an oversized rest, too
+    chunks, size = [], 0
+    while True:
+        try:
+            chunk = await request.stream.read()
+        except PayloadTooLarge:  # chunked body past request_max_size
+            return None
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)

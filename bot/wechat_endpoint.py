@@ -1,0 +1,226 @@
+"""The WeChat Official Account protocol, independent of the web framework and of Rasa.
+
+POST handling, in this order (nothing is parsed before the signature is checked):
+  size bound (413) → `signature` (403) → defusedxml screen of the body (400) → safe mode: `msg_signature`
+  (403), AES decrypt + AppID check (403/400), screen the decrypted XML (400) → dispatch by message type.
+
+Deadline: the bot gets until `reply_deadline_s` after the request arrived. An answer ready by then is
+the passive reply; otherwise WeChat gets "success" at once and the answer follows through the
+customer-service API — only within 48 h of the user's message (WeChat's rule). Exactly one of the two
+happens per message, however many copies of it WeChat posts (see bot.wechat_dedup).
+
+Long answers: the first part (≤ 2048 bytes) is the passive reply, the remaining parts follow as
+customer-service messages, one second later so that they arrive after it.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
+
+from bot.guard import NO_TEXT_REPLY, screen_text
+from bot.wechat_api import CustomerServiceApi, WeChatApiError
+from bot.wechat_config import WeChatSettings
+from bot.wechat_crypto import ForgedRequest, SafeMode, UndecryptableBody, valid_signature
+from bot.wechat_dedup import ASYNC, PASSIVE, DedupWindow, Pending
+from bot.wechat_render import BotReply, ButtonMemory, bot_reply, render_passive, render_text
+from bot.wechat_xml import MalformedXml, UnsafeXml, parse_wechat_message, screen_xml
+
+logger = logging.getLogger(__name__)
+
+SUCCESS = "success"  # WeChat: "received, no passive reply" — it neither shows anything nor retries
+WELCOME_MESSAGE = "/greet"  # subscribers get the bot's own greeting: what it can do, with examples
+VOICE_NOT_RECOGNISED_REPLY = "抱歉，没能听清您的语音 😅 请直接打字提问，例如：“创业担保贷款最多能贷多少？”"
+PROCESSING_FAILED_REPLY = "抱歉，系统刚才出了点问题，请稍后再问一次，或回复“转人工”。"
+CUSTOMER_SERVICE_WINDOW_S = 48 * 3600
+FOLLOW_UP_DELAY_S = 1.0
+MAX_ECHOSTR_CHARS = 256
+
+AskBot = Callable[[str, str, Dict[str, Any]], Awaitable[List[Dict[str, Any]]]]
+
+
+@dataclass
+class HttpReply:
+    status: int
+    body: str = ""
+    content_type: str = "text/plain; charset=utf-8"
+
+
+def pseudonym(openid: str) -> str:
+    """What the logs show instead of an OpenID: stable per user, not reversible."""
+    return "u_" + hashlib.sha256(f"wechat:{openid}".encode()).hexdigest()[:12]
+
+
+def dedup_key(fields: Mapping[str, str]) -> str:
+    """WeChat's advice: MsgId for messages, FromUserName + CreateTime for events."""
+    if fields.get("MsgId"):
+        return f"msg:{fields['MsgId']}"
+    return f"event:{fields.get('FromUserName')}:{fields.get('CreateTime')}:{fields.get('Event', '').lower()}"
+
+
+def _sent_at(fields: Mapping[str, str], now: float) -> float:
+    try:
+        return min(float(fields.get("CreateTime") or now), now)
+    except ValueError:
+        return now
+
+
+class WeChatEndpoint:
+    def __init__(self, settings: WeChatSettings, ask_bot: AskBot, api: Optional[CustomerServiceApi] = None,
+                 dedup: Optional[DedupWindow] = None, buttons: Optional[ButtonMemory] = None,
+                 wall_clock: Callable[[], float] = time.time, follow_up_delay_s: float = FOLLOW_UP_DELAY_S):
+        self.settings = settings
+        self.ask_bot = ask_bot
+        if api is None and settings.can_push:
+            api = CustomerServiceApi(settings.app_id, settings.app_secret, settings.api_base)
+        self.api = api
+        self.dedup = dedup or DedupWindow()
+        self.buttons = buttons or ButtonMemory()
+        self.safe_mode = SafeMode(settings.token, settings.aes_key, settings.app_id) if settings.safe_mode else None
+        self.wall_clock = wall_clock
+        self.follow_up_delay_s = follow_up_delay_s
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    def verify(self, query: Mapping[str, str]) -> HttpReply:
+        """GET: WeChat's URL check. Echo `echostr` only to a correctly signed request."""
+        if not self.settings.configured:
+            return HttpReply(503, "WeChat channel not configured: set WECHAT_TOKEN")
+        if not self._signed(query):
+            return HttpReply(403, "invalid signature")
+        echostr = query.get("echostr") or ""
+        if not echostr or len(echostr) > MAX_ECHOSTR_CHARS:
+            return HttpReply(400, "echostr missing or too long")
+        return HttpReply(200, echostr)
+
+    async def receive(self, query: Mapping[str, str], body: bytes, started: Optional[float] = None) -> HttpReply:
+        """POST: one message or event from WeChat."""
+        started = time.monotonic() if started is None else started
+        if not self.settings.configured:
+            return HttpReply(503, "WeChat channel not configured: set WECHAT_TOKEN")
+        if len(body) > self.settings.max_body_bytes:
+            return HttpReply(413, f"body larger than {self.settings.max_body_bytes} bytes")
+        if not self._signed(query):
+            return HttpReply(403, "invalid signature")
+        encrypted = (query.get("encrypt_type") or "raw").lower() == "aes"
+        try:
+            fields, message = self._open(query, body, encrypted)
+        except ForgedRequest as error:
+            logger.warning("wechat: refused a safe-mode body: %s", error)
+            return HttpReply(403, "invalid msg_signature or AppID")
+        except UnsafeXml as error:
+            logger.warning("wechat: refused an XML body with a DTD/entities (%s)", error)
+            return HttpReply(400, "XML with DTD or entities is not accepted")
+        except (MalformedXml, UndecryptableBody) as error:
+            logger.warning("wechat: refused a malformed body: %s", error)
+            return HttpReply(400, "malformed WeChat message")
+        reply_xml = await self._answer(fields, message, started)
+        return self._seal(reply_xml, encrypted, query)
+
+    def _signed(self, query: Mapping[str, str]) -> bool:
+        return valid_signature(self.settings.token, query.get("signature"), query.get("timestamp"),
+                               query.get("nonce"))
+
+    def _open(self, query: Mapping[str, str], body: bytes, encrypted: bool):
+        if not encrypted:
+            return parse_wechat_message(body)
+        envelope = screen_xml(body)
+        if self.safe_mode is None:
+            raise MalformedXml("encrypted message but safe mode is not configured (WECHAT_AES_KEY)")
+        plaintext = self.safe_mode.decrypt(envelope.get("Encrypt", ""), query.get("msg_signature"),
+                                           query.get("timestamp", ""), query.get("nonce", ""))
+        return parse_wechat_message(plaintext)
+
+    def _seal(self, reply_xml: str, encrypted: bool, query: Mapping[str, str]) -> HttpReply:
+        if not reply_xml or reply_xml == SUCCESS:  # "success" is never encrypted
+            return HttpReply(200, SUCCESS)
+        if encrypted:
+            reply_xml = self.safe_mode.encrypt(reply_xml, query.get("nonce", ""))  # type: ignore[union-attr]
+        return HttpReply(200, reply_xml, "application/xml; charset=utf-8")
+
+    # --- messages --------------------------------------------------------------------------------
+    async def _answer(self, fields: Mapping[str, str], message: Any, started: float) -> str:
+        kind = fields["MsgType"].lower()
+        if kind == "event":  # read from the XML: events wechatpy does not know must stay silent too
+            if fields.get("Event", "").lower() == "subscribe":  # also subscribing by scanning a QR code
+                return await self._ask_bot_in_time(fields, message, WELCOME_MESSAGE, started)
+            return SUCCESS  # unsubscribe, menu clicks, location reports …: nothing to say
+        if kind == "text":
+            raw = message.content or ""
+        elif kind == "voice":
+            raw = message.recognition or ""
+            if not raw.strip():
+                return render_text(message, VOICE_NOT_RECOGNISED_REPLY)
+        else:  # image, video, shortvideo, location, link, file, unknown …
+            return render_text(message, NO_TEXT_REPLY)
+        screened = screen_text(raw)
+        if screened.reply:
+            return render_text(message, screened.reply)
+        return await self._ask_bot_in_time(fields, message, screened.text, started)
+
+    async def _ask_bot_in_time(self, fields: Mapping[str, str], message: Any, text: str, started: float) -> str:
+        openid = message.source
+        sent_at = _sent_at(fields, self.wall_clock())
+        metadata = {"wechat": {"msg_type": fields["MsgType"].lower(), "msg_id": fields.get("MsgId")}}
+        pending, first = self.dedup.claim(dedup_key(fields), lambda: self._run_bot(openid, text, metadata))
+        if not first:
+            logger.info("wechat: repeated delivery of a message from %s joins the first one", pseudonym(openid))
+        if pending.delivery == ASYNC:
+            return SUCCESS
+        remaining = self.settings.reply_deadline_s - (time.monotonic() - started)
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(pending.task), timeout=max(remaining, 0))
+        except asyncio.TimeoutError:
+            self._answer_late(pending, openid, sent_at)
+            return SUCCESS
+        except asyncio.CancelledError:  # WeChat hung up: it will retry, the retry gets "success"
+            self._answer_late(pending, openid, sent_at)
+            raise
+        if pending.decide(PASSIVE):
+            pending.spawn(self._push(openid, reply.follow_ups, sent_at, delay=self.follow_up_delay_s))
+        elif pending.delivery == ASYNC:
+            return SUCCESS
+        return render_passive(message, reply) or SUCCESS
+
+    async def _run_bot(self, openid: str, text: str, metadata: Dict[str, Any]) -> BotReply:
+        try:
+            messages = await self.ask_bot(openid, self.buttons.resolve(openid, text), metadata)
+        except Exception:  # the user still gets an answer; the traceback goes to the log
+            logger.exception("wechat: processing a message from %s failed", pseudonym(openid))
+            messages = [{"text": PROCESSING_FAILED_REPLY}]
+        reply = bot_reply(messages)
+        self.buttons.remember(openid, reply.buttons)
+        return reply
+
+    def _answer_late(self, pending: Pending, openid: str, sent_at: float) -> None:
+        if pending.decide(ASYNC):
+            logger.info("wechat: answer for %s not ready in time, it follows as a customer-service message",
+                        pseudonym(openid))
+            pending.spawn(self._deliver_late(pending, openid, sent_at))
+
+    async def _deliver_late(self, pending: Pending, openid: str, sent_at: float) -> None:
+        reply: BotReply = await pending.task
+        await self._push(openid, reply.parts, sent_at)
+
+    async def _push(self, openid: str, texts: List[str], sent_at: float, delay: float = 0) -> None:
+        if not texts:
+            return
+        who = pseudonym(openid)
+        if self.api is None:
+            logger.warning("wechat: %d message(s) for %s dropped: set WECHAT_APP_ID and WECHAT_APP_SECRET",
+                           len(texts), who)
+            return
+        if self.wall_clock() - sent_at >= CUSTOMER_SERVICE_WINDOW_S:
+            logger.warning("wechat: %d message(s) for %s dropped: over 48 h since the user wrote", len(texts), who)
+            return
+        if delay:
+            await asyncio.sleep(delay)
+        for number, text in enumerate(texts, start=1):
+            try:
+                await self.api.send_text(openid, text)
+            except WeChatApiError as error:
+                logger.warning("wechat: customer-service message %d/%d to %s failed: %s",
+                               number, len(texts), who, error)
+                return

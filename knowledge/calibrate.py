@@ -1,0 +1,102 @@
+"""Fit the answerability model (SearchConfig.answer_model + threshold) for an encoder.
+
+    python -m knowledge.calibrate [--encoder st:/models/bge-small-zh-v1.5] [--features dense,gap,...]
+
+Runs every question of knowledge/eval/questions.yaml through a throw-away searcher, fits an
+L2-regularised logistic regression of "in scope" on SearchResult.features, reports 10-fold
+cross-validated out-of-scope rejection / false rejection per threshold, and prints the YAML to
+paste under `encoders:` in knowledge/retrieval.yaml. Cosine scales differ between encoders, so
+re-run it after switching encoder or changing the lexicons or ranking settings.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .search import SearchConfig, load_searcher
+
+QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
+FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual")
+
+
+def collect(searcher, questions: list[dict], names=FEATURES) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = [], []
+    for item in questions:
+        result = searcher.search(item["q"], k=3)
+        rows.append([result.features.get(name, 0.0) for name in names])
+        labels.append(1.0 if item["articles"] else 0.0)
+    return np.array(rows), np.array(labels)
+
+
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[float, np.ndarray]:
+    """Newton's method on standardised features; returns (bias, weights) in raw feature units."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
+    w = np.zeros(z.shape[1])
+    penalty = l2 * np.diag(np.r_[0.0, np.ones(z.shape[1] - 1)])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-z @ w))
+        gradient = z.T @ (p - y) + penalty @ w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    weights = w[1:] / std
+    return float(w[0] - np.sum(w[1:] * mean / std)), weights
+
+
+def predict(bias: float, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(bias + x @ weights)))
+
+
+def cross_validated(x: np.ndarray, y: np.ndarray, l2: float, folds: int = 10) -> np.ndarray:
+    assignment = np.random.default_rng(0).permutation(len(y)) % folds
+    scores = np.zeros(len(y))
+    for fold in range(folds):
+        train, test = assignment != fold, assignment == fold
+        bias, weights = fit(x[train], y[train], l2)
+        scores[test] = predict(bias, weights, x[test])
+    return scores
+
+
+def rates(scores: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(out-of-scope rejection, in-scope false rejection) if answerable = score ≥ threshold."""
+    return float(np.mean(scores[y == 0] < threshold)), float(np.mean(scores[y == 1] < threshold))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--encoder", default=None)
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--features", default=",".join(FEATURES))
+    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--max-false-rejection", type=float, default=0.03)
+    args = parser.parse_args(argv)
+    names = tuple(args.features.split(","))
+    questions = yaml.safe_load(args.questions.read_text(encoding="utf-8"))["questions"]
+    with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
+        searcher = load_searcher(Path(tmp) / "kb.sqlite", Path(tmp) / "index", encoder=args.encoder)
+        searcher.config = SearchConfig.load(encoder_name=searcher.encoder.name)
+        x, y = collect(searcher, questions, names)
+    bias, weights = fit(x, y, args.l2)
+    cv = cross_validated(x, y, args.l2)
+    print(f"encoder {searcher.encoder.name}: {int(y.sum())} in scope, {int((1 - y).sum())} out of scope")
+    print("threshold  CV rejection  CV false rejection")
+    chosen = 0.5
+    for threshold in np.arange(0.30, 0.91, 0.02):
+        rejection, false_rejection = rates(cv, y, threshold)
+        print(f"  {threshold:.2f}      {rejection:.3f}         {false_rejection:.3f}")
+        if false_rejection <= args.max_false_rejection:
+            chosen = round(float(threshold), 2)
+    model = {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(names, weights)}}
+    print(yaml.safe_dump({"answer_model": model, "threshold": chosen}, sort_keys=False, allow_unicode=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

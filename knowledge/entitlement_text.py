@@ -1,0 +1,119 @@
+"""Chat wording of an entitlement result (the POST /api/entitlements response).
+
+Shared by the action server (end of the screening form) and the agent console, so both say the same:
+eligible items first with amounts and citations, then "might apply if …" items, then where to apply.
+Each message stays within the channel limit (2048 UTF-8 bytes). Pure formatting: every fact shown comes
+from the result (amount_text, reference, departments, why), none is written here.
+"""
+from __future__ import annotations
+
+import re
+
+MAX_MESSAGE_BYTES = 2048
+PENDING = "待确认："
+_UNPROVIDED = re.compile(r"（未提供[^（）]*）$")
+
+
+def render_entitlements(result: dict, max_bytes: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """Messages for the person, each at most `max_bytes` UTF-8 bytes."""
+    items = result.get("entitlements", [])
+    eligible = [item for item in items if item.get("eligible") is True]
+    possible = [item for item in items if item.get("eligible") is None]
+    other = [item for item in items if item.get("eligible") is False]
+    number = (result.get("document") or {}).get("number", "")
+    blocks = [_heading(eligible, number)]
+    blocks += [_eligible_block(item) for item in eligible]
+    if possible:
+        blocks.append("下面这些可能也适用，要看是否满足：")
+        blocks += [_possible_block(item) for item in possible]
+    if eligible or possible:
+        blocks.append(_where_block(eligible + possible))
+    blocks.append(_closing(other))
+    return pack(blocks, max_bytes)
+
+
+def _heading(eligible: list[dict], number: str) -> str:
+    source = f"根据{number}，" if number else ""
+    if not eligible:
+        return f"按您提供的情况，{source}暂时没有确定能享受的扶持。"
+    return f"按您提供的情况，{source}您可以享受这{len(eligible)}项扶持："
+
+
+def _citation(item: dict) -> str:
+    return f"依据：{item['reference']}"
+
+
+def _headline(item: dict) -> str:
+    """Title and benefit, without saying the title twice ("一次性临时救助金：一次性临时救助金，…")."""
+    text = item.get("amount_text") or "按规定"
+    return text if item["title"] in text else f"{item['title']}：{text}"
+
+
+def _eligible_block(item: dict) -> str:
+    lines = [f"✅ {_headline(item)}"]
+    lines += [f"　注：{note}" for note in item.get("notes", []) if not note.startswith("已到期")]
+    lines.append("　" + _citation(item))
+    return "\n".join(lines)
+
+
+def pending_conditions(item: dict) -> list[str]:
+    """The conditions still to be confirmed, in plain words (from the `why` trace)."""
+    return [_UNPROVIDED.sub("", line[len(PENDING):]) for line in item.get("why", []) if line.startswith(PENDING)]
+
+
+def _possible_block(item: dict) -> str:
+    return "\n".join([
+        f"❓ {_headline(item)}",
+        f"　如果：{'；'.join(pending_conditions(item))}",
+        "　" + _citation(item),
+    ])
+
+
+def _where_block(items: list[dict]) -> str:
+    by_departments: dict[tuple, list[str]] = {}
+    for item in items:
+        by_departments.setdefault(tuple(item.get("departments", [])), []).append(item["title"])
+    lines = ["📍 去哪儿办（文件写明的负责部门）："]
+    lines += [f"· {'、'.join(titles)}：{'、'.join(departments)}"
+              for departments, titles in by_departments.items() if departments]
+    return "\n".join(lines)
+
+
+def _closing(other: list[dict]) -> str:
+    lines = []
+    if other:
+        names = [item["title"] + ("（已过期）" if item.get("status") == "expired" else "") for item in other]
+        lines.append(f"其余{len(other)}项按您说的情况暂不符合：{'、'.join(names)}。")
+    lines.append("以上是按您提供的情况初步测算，具体以经办部门审核为准。说错了可以直接更正，比如“不对，我43岁”；"
+                 "需要人工帮助请回复“转人工”。")
+    return "\n".join(lines)
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def pack(blocks: list[str], max_bytes: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """Join blocks with newlines into as few messages as fit; oversized blocks split by line, then by character."""
+    pieces = [piece for block in blocks for piece in _fit(block, max_bytes)]
+    messages: list[str] = []
+    for piece in pieces:
+        if messages and utf8_len(messages[-1]) + 1 + utf8_len(piece) <= max_bytes:
+            messages[-1] += "\n" + piece
+        else:
+            messages.append(piece)
+    return messages
+
+
+def _fit(block: str, max_bytes: int) -> list[str]:
+    if utf8_len(block) <= max_bytes:
+        return [block]
+    if "\n" in block:
+        return [piece for line in block.split("\n") for piece in _fit(line, max_bytes)]
+    pieces, current = [], ""
+    for char in block:
+        if utf8_len(current + char) > max_bytes:
+            pieces.append(current)
+            current = ""
+        current += char
+    return pieces + [current] if current else pieces

@@ -1,0 +1,188 @@
+"""F3 actions: validate_entitlement_form (free-text extraction, skip, correction, stop) and
+action_show_entitlements (personal list via a mocked policy client)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions import entitlements as actions
+from actions.policy_client import PolicyRequestRejected, PolicyServiceUnavailable
+from knowledge.entitlement_text import utf8_len
+from knowledge.entitlements import evaluate
+
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
+DOMAIN = {
+    "slots": {"age": {"type": "float", "mappings": [{"type": "custom"}]},
+              "groups": {"type": "list", "mappings": [{"type": "custom"}]},
+              "activities": {"type": "list", "mappings": [{"type": "custom"}]}},
+    "forms": {"entitlement_form": {"required_slots": ["age", "groups", "activities"]}},
+}
+
+
+def slot_events(events):
+    return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+
+
+async def validate(tracker, dispatcher, domain=DOMAIN):
+    return await actions.ValidateEntitlementForm().run(dispatcher, tracker, domain)
+
+
+def texts(dispatcher):
+    return [message.get("text") or "" for message in dispatcher.messages]
+
+
+async def test_activation_message_fills_every_slot_and_ends_the_form(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_activation"), dispatcher)
+    slots = slot_events(events)
+    assert slots["age"] == 44
+    assert sorted(slots["groups"]) == ["migrant_worker", "poverty_registered"]
+    assert slots["activities"] == ["self_employed"]
+    assert slots["requested_slot"] is None  # nothing left to ask: the form completes
+    assert texts(dispatcher) == ["好的，记下了：44岁；农民工、建档立卡贫困人口；个体经营/创业。"]
+
+
+async def test_chinese_numeral_answers_the_age_question(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_answer_age"), dispatcher)
+    assert slot_events(events) == {"age": 35.0, "requested_slot": "groups"}
+
+
+async def test_out_of_range_age_is_rejected_with_a_helpful_hint(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_age_out_of_range"), dispatcher)
+    assert slot_events(events) == {"age": None, "requested_slot": "age"}
+    assert "16到100岁之间" in texts(dispatcher)[0] and "跳过" in texts(dispatcher)[0]
+
+
+async def test_out_of_range_correction_keeps_the_previous_age(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_correct_age_out_of_range"), dispatcher)
+    assert slot_events(events)["age"] == 35.0
+    assert "16到100岁之间" in texts(dispatcher)[0]
+
+
+async def test_skip_leaves_the_age_unknown_and_moves_on(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_skip_age"), dispatcher)
+    assert slot_events(events) == {"age": None, "requested_slot": "groups"}
+    assert dispatcher.messages == []
+
+
+async def test_a_skipped_slot_is_not_asked_again(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_after_skip"), dispatcher)
+    assert slot_events(events) == {"activities": ["self_employed"], "requested_slot": None}
+
+
+async def test_none_of_them_is_an_empty_list(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_groups_none"), dispatcher)
+    assert slot_events(events) == {"groups": [], "requested_slot": "activities"}
+    assert texts(dispatcher) == ["好的，记下了：不属于所列人员。"]
+
+
+async def test_correction_at_any_point(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_correct_age"), dispatcher)
+    assert slot_events(events) == {"age": 43.0, "requested_slot": "activities"}
+    assert texts(dispatcher) == ["好的，已更正：43岁。"]
+
+
+async def test_stop_fills_nothing_so_the_form_rejects_and_the_stop_rule_runs(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_stop"), dispatcher)
+    assert slot_events(events) == {"requested_slot": "groups"}
+    assert dispatcher.messages == []
+
+
+async def test_policy_question_during_the_form_is_left_to_the_answer_rule(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_policy_question"), dispatcher)
+    assert slot_events(events) == {"requested_slot": "activities"}
+
+
+async def test_optional_facts_are_kept_only_when_the_domain_declares_them(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_facts_mentioned"), dispatcher)
+    assert slot_events(events) == {"groups": ["migrant_worker"], "requested_slot": "activities"}
+
+    domain = {**DOMAIN, "slots": {**DOMAIN["slots"], "covid_income_loss": {"type": "bool"},
+                                  "months_without_income": {"type": "float"},
+                                  "unemployment_insurance": {"type": "bool"}}}
+    events = await validate(tracker_from("entitlement_facts_mentioned"), dispatcher, domain)
+    assert {"covid_income_loss": True, "months_without_income": 3,
+            "unemployment_insurance": False}.items() <= slot_events(events).items()
+
+
+def test_the_domain_declares_what_the_actions_need():
+    if not DOMAIN_FILE.exists():
+        pytest.skip("domain.yml not written yet")
+    domain = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    assert domain["forms"]["entitlement_form"]["required_slots"] == ["age", "groups", "activities"]
+    assert {"validate_entitlement_form", "action_show_entitlements"} <= set(domain["actions"])
+    for slot in ("age", "groups", "activities"):
+        assert domain["slots"][slot]["mappings"] == [{"type": "custom"}]
+
+
+# --- action_show_entitlements ----------------------------------------------------------------------------
+class FakeClient:
+    """Stands in for the policy service: evaluates with the real engine, or fails."""
+
+    def __init__(self, failure=None):
+        self.failure, self.sent = failure, []
+
+    async def entitlements(self, profile):
+        self.sent.append(profile)
+        if self.failure:
+            raise self.failure
+        return evaluate({**profile, "as_of": "2026-11-26"})
+
+
+@pytest.fixture
+def use_client(monkeypatch):
+    def install(client):
+        monkeypatch.setattr(actions, "PolicyClient", lambda: client)
+        return client
+    return install
+
+
+async def test_personal_list_for_the_snack_shop_owner(tracker_from, dispatcher, use_client):
+    client = use_client(FakeClient())
+    events = await actions.ActionShowEntitlements().run(dispatcher, tracker_from("entitlement_complete"), DOMAIN)
+    assert events == []
+    assert client.sent == [{"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"], "hires": None}]
+    text = "\n".join(texts(dispatcher))
+    assert "一次性创业补贴：每人5000元" in text
+    assert "创业担保贷款：个人贷款最高20万元（10万元以下免除反担保）" in text
+    assert "秦青优惠贷：最高300万元" in text
+    assert "依据：宝政办发〔2020〕49号 （一）优化贷款税收等政策支持个体经营发展" in text
+    assert text.index("✅") < text.index("❓") < text.index("📍")
+    assert all(utf8_len(message) <= 2048 for message in texts(dispatcher))
+    citations = dispatcher.messages[-1]["custom"]["citations"]
+    assert {"clause_id": "baoji-2020-49:2.1", "article": 1, "entitlement": "startup_subsidy"} in citations
+
+
+async def test_skipped_slots_are_sent_as_unknown_and_shown_as_conditions(tracker_from, dispatcher, use_client):
+    client = use_client(FakeClient())
+    await actions.ActionShowEntitlements().run(dispatcher, tracker_from("entitlement_complete_with_skips"), DOMAIN)
+    assert client.sent == [{"groups": ["migrant_worker"], "activities": None, "hires": None}]
+    text = "\n".join(texts(dispatcher))
+    assert "❓ 一次性创业补贴" in text and "如果：创业（从事个体经营）" in text
+
+
+async def test_calculator_down_replies_politely_and_offers_a_human(tracker_from, dispatcher, use_client):
+    use_client(FakeClient(PolicyServiceUnavailable("connection refused")))
+    await actions.ActionShowEntitlements().run(dispatcher, tracker_from("entitlement_complete"), DOMAIN)
+    assert len(dispatcher.messages) == 1
+    assert "暂时用不了" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["buttons"] == [{"title": "转人工", "payload": "/human_handoff"}]
+
+
+async def test_rejected_request_says_why(tracker_from, dispatcher, use_client):
+    use_client(FakeClient(PolicyRequestRejected("“age”必须是数字")))
+    await actions.ActionShowEntitlements().run(dispatcher, tracker_from("entitlement_complete"), DOMAIN)
+    assert "“age”必须是数字" in dispatcher.messages[0]["text"]
+
+
+def test_action_names():
+    assert actions.ValidateEntitlementForm().name() == "validate_entitlement_form"
+    assert actions.ActionShowEntitlements().name() == "action_show_entitlements"
+
+
+
+async def test_unrecognised_answer_gets_examples_and_the_question_again(tracker_from, dispatcher):
+    events = await validate(tracker_from("entitlement_unrecognised_answer"), dispatcher)
+    assert slot_events(events) == {"requested_slot": "activities", "activities": None}
+    assert "开店/个体经营" in texts(dispatcher)[0] and "都不是" in texts(dispatcher)[0]

@@ -1,0 +1,253 @@
+"""The WeChat protocol end to end against a fake bot and the fake customer-service API (no Rasa needed)."""
+import asyncio
+import base64
+import logging
+import os
+import time
+
+import pytest
+
+from bot.guard import NO_TEXT_REPLY
+from bot.text_split import utf8_len
+from bot.wechat_config import WeChatSettings
+from bot.wechat_endpoint import VOICE_NOT_RECOGNISED_REPLY, WeChatEndpoint
+from tests.e2e.fake_wechat_api import FakeWeChatApi
+from tests.e2e.wechat_client import WeChatServerSide, new_openid
+
+TOKEN, APP_ID, SECRET = "unit-token", "wx00unit00000000", "unit-secret"
+AES_KEY = base64.b64encode(os.urandom(32)).decode()[:-1]
+DEADLINE = 0.3
+
+
+class FakeBot:
+    def __init__(self):
+        self.calls = []
+        self.delay = 0.0
+        self.answer = None
+        self.fail = False
+
+    async def __call__(self, openid, text, metadata):
+        self.calls.append((openid, text))
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("tracker store down")
+        return self.answer if self.answer is not None else [{"recipient_id": openid, "text": f"答：{text}"}]
+
+
+@pytest.fixture(scope="module")
+def fake_api():
+    api = FakeWeChatApi(APP_ID, SECRET).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def bot():
+    return FakeBot()
+
+
+@pytest.fixture
+def wechat():
+    return WeChatServerSide(TOKEN, APP_ID, AES_KEY, "gh_unit")
+
+
+@pytest.fixture
+def endpoint(bot, fake_api):
+    settings = WeChatSettings.load(None, {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID,
+                                          "WECHAT_APP_SECRET": SECRET, "WECHAT_AES_KEY": AES_KEY,
+                                          "WECHAT_API_BASE": fake_api.url, "WECHAT_REPLY_DEADLINE": str(DEADLINE)})
+    return WeChatEndpoint(settings, bot, follow_up_delay_s=0)
+
+
+async def post(endpoint, wechat, xml, query=None):
+    return await endpoint.receive(query or wechat.signed_query(), xml.encode())
+
+
+async def pushed(fake_api, openid, count, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while len(fake_api.messages_to(openid)) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)  # and nothing more arrives
+    return [message.content for message in fake_api.messages_to(openid)]
+
+
+# --- verification -------------------------------------------------------------------------------
+def test_url_verification_echoes_only_when_signed(endpoint, wechat):
+    assert endpoint.verify(wechat.signed_query(echostr="12345")).body == "12345"
+    forged = {**wechat.signed_query(echostr="12345"), "signature": "0" * 40}
+    assert endpoint.verify(forged).status == 403
+
+
+async def test_unconfigured_channel_answers_503(bot):
+    endpoint = WeChatEndpoint(WeChatSettings.load(None, {}), bot)
+    assert endpoint.verify({"echostr": "1"}).status == 503
+    assert (await endpoint.receive({}, b"<xml/>")).status == 503
+
+
+# --- refused requests -----------------------------------------------------------------------------
+async def test_forged_signature_is_403_and_nothing_processed(endpoint, wechat, bot):
+    query = {**wechat.signed_query(), "signature": "f" * 40}
+    assert (await post(endpoint, wechat, wechat.text(new_openid(), "你好"), query)).status == 403
+    assert bot.calls == []
+
+
+async def test_xxe_body_is_400_and_nothing_processed(endpoint, wechat, bot):
+    xml = ('<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+           + wechat.text(new_openid(), "&xxe;").replace("<![CDATA[&xxe;]]>", "&xxe;"))
+    assert (await post(endpoint, wechat, xml)).status == 400
+    assert bot.calls == []
+
+
+async def test_oversized_body_is_413(endpoint, wechat, bot):
+    xml = wechat.text(new_openid(), "贷" * 20000)
+    assert (await post(endpoint, wechat, xml)).status == 413
+    assert bot.calls == []
+
+
+async def test_encrypted_body_with_dtd_inside_is_400(endpoint, wechat, bot):
+    inner = '<!DOCTYPE xml [<!ENTITY a "b">]>' + wechat.text(new_openid(), "你好")
+    query, body = wechat.encrypted(inner)
+    assert (await post(endpoint, wechat, body, query)).status == 400
+    assert bot.calls == []
+
+
+async def test_wrong_msg_signature_is_403(endpoint, wechat, bot):
+    query, body = wechat.encrypted(wechat.text(new_openid(), "你好"))
+    query["msg_signature"] = "0" * 40
+    assert (await post(endpoint, wechat, body, query)).status == 403
+    assert bot.calls == []
+
+
+# --- message types --------------------------------------------------------------------------------
+async def test_text_goes_to_bot_with_openid_as_sender(endpoint, wechat, bot):
+    openid = new_openid()
+    reply = wechat.reply((await post(endpoint, wechat, wechat.text(openid, " 摆摊要交费吗 "))).body)
+    assert reply.type == "text" and reply.content == "答：摆摊要交费吗"
+    assert reply.target == openid and reply.source == "gh_unit"
+    assert bot.calls == [(openid, "摆摊要交费吗")]
+
+
+async def test_voice_recognition_goes_to_bot(endpoint, wechat, bot):
+    reply = wechat.reply((await post(endpoint, wechat, wechat.voice(new_openid(), "贷款能贷多少"))).body)
+    assert reply.content == "答：贷款能贷多少"
+
+
+async def test_voice_without_recognition_asks_to_type(endpoint, wechat, bot):
+    reply = wechat.reply((await post(endpoint, wechat, wechat.voice(new_openid(), ""))).body)
+    assert reply.content == VOICE_NOT_RECOGNISED_REPLY and bot.calls == []
+
+
+async def test_subscribe_gets_the_bots_greeting(endpoint, wechat, bot):
+    openid = new_openid()
+    await post(endpoint, wechat, wechat.event(openid, "subscribe"))
+    assert bot.calls == [(openid, "/greet")]
+
+
+@pytest.mark.parametrize("event", ["unsubscribe", "LOCATION", "CLICK", "some_future_event"])
+async def test_other_events_get_success_and_no_bot(endpoint, wechat, bot, event):
+    response = await post(endpoint, wechat, wechat.event(new_openid(), event))
+    assert response.body == "success" and bot.calls == []
+
+
+async def test_image_gets_polite_text_only_notice(endpoint, wechat, bot):
+    reply = wechat.reply((await post(endpoint, wechat, wechat.image(new_openid()))).body)
+    assert reply.content == NO_TEXT_REPLY and bot.calls == []
+
+
+async def test_emoji_only_text_is_screened(endpoint, wechat, bot):
+    reply = wechat.reply((await post(endpoint, wechat, wechat.text(new_openid(), "😀🎉"))).body)
+    assert reply.content == NO_TEXT_REPLY and bot.calls == []
+
+
+async def test_bot_failure_gets_polite_reply(endpoint, wechat, bot):
+    bot.fail = True
+    reply = wechat.reply((await post(endpoint, wechat, wechat.text(new_openid(), "你好"))).body)
+    assert "出了点问题" in reply.content
+
+
+async def test_typed_button_title_sends_its_payload(endpoint, wechat, bot):
+    openid = new_openid()
+    bot.answer = [{"text": "您好", "buttons": [{"title": "帮我算算能享受啥", "payload": "/check_entitlements"}]}]
+    first = wechat.reply((await post(endpoint, wechat, wechat.text(openid, "你好"))).body)
+    assert first.content.endswith("您可以直接回复：「帮我算算能享受啥」")
+    bot.answer = None
+    await post(endpoint, wechat, wechat.text(openid, "帮我算算能享受啥"))
+    assert bot.calls[-1] == (openid, "/check_entitlements")
+
+
+# --- duplicates, deadline, long answers, handoff --------------------------------------------------
+async def test_same_msg_id_three_times_concurrently_is_processed_once(endpoint, wechat, bot):
+    bot.delay = 0.1
+    xml = wechat.text(new_openid(), "创业担保贷款")
+    responses = await asyncio.gather(*(post(endpoint, wechat, xml) for _ in range(3)))
+    assert len(bot.calls) == 1
+    contents = {wechat.reply(r.body).content for r in responses}
+    assert contents == {"答：创业担保贷款"}
+
+
+async def test_slow_answer_gets_success_then_one_customer_service_message(endpoint, wechat, bot, fake_api):
+    bot.delay = DEADLINE + 0.3
+    openid = new_openid()
+    xml = wechat.text(openid, "慢问题")
+    started = time.monotonic()
+    response = await post(endpoint, wechat, xml)
+    assert response.body == "success" and time.monotonic() - started < DEADLINE + 0.1
+    retry = await post(endpoint, wechat, xml)  # WeChat's retry of the same message
+    assert retry.body == "success"
+    assert await pushed(fake_api, openid, 1) == ["答：慢问题"]
+    assert len(bot.calls) == 1
+
+
+async def test_concurrent_copies_of_a_slow_message_push_once(endpoint, wechat, bot, fake_api):
+    bot.delay = DEADLINE + 0.2
+    openid = new_openid()
+    xml = wechat.text(openid, "慢问题")
+    responses = await asyncio.gather(*(post(endpoint, wechat, xml) for _ in range(3)))
+    assert {r.body for r in responses} == {"success"}
+    assert await pushed(fake_api, openid, 1) == ["答：慢问题"]
+
+
+async def test_no_late_answer_after_48_hours(endpoint, wechat, bot, fake_api):
+    bot.delay = DEADLINE + 0.1
+    openid = new_openid()
+    xml = wechat.text(openid, "旧消息", create_time=int(time.time()) - 49 * 3600)
+    assert (await post(endpoint, wechat, xml)).body == "success"
+    assert await pushed(fake_api, openid, 1, timeout=0.6) == []
+
+
+async def test_long_answer_first_part_passive_rest_via_customer_service(endpoint, wechat, bot, fake_api):
+    openid = new_openid()
+    long_answer = "".join(f"第{n}句：创业担保贷款最高额度为20万元。" for n in range(1, 400))
+    bot.answer = [{"text": long_answer}, {"text": "这个回答对您有帮助吗？"}]
+    reply = wechat.reply((await post(endpoint, wechat, wechat.text(openid, "长问题"))).body)
+    rest = await pushed(fake_api, openid, 99, timeout=1.0)
+    parts = [reply.content] + rest
+    assert len(parts) > 2 and all(utf8_len(part) <= 2048 for part in parts)
+    assert "".join(parts).replace("\n", "") == long_answer + "这个回答对您有帮助吗？"
+
+
+async def test_handoff_transfers_to_customer_service(endpoint, wechat, bot, fake_api):
+    openid = new_openid()
+    bot.answer = [{"text": "好的，已为您转接人工客服。"}, {"custom": {"handoff": True}}]
+    reply = wechat.reply((await post(endpoint, wechat, wechat.text(openid, "转人工"))).body)
+    assert reply.type == "transfer_customer_service"
+    assert await pushed(fake_api, openid, 1) == ["好的，已为您转接人工客服。"]
+
+
+async def test_safe_mode_round_trip(endpoint, wechat, bot):
+    openid = new_openid()
+    query, body = wechat.encrypted(wechat.text(openid, "加密的问题"))
+    response = await post(endpoint, wechat, body, query)
+    reply = wechat.reply(wechat.decrypt_reply(response.body))
+    assert reply.content == "答：加密的问题" and reply.target == openid
+
+
+async def test_openid_never_appears_in_logs(endpoint, wechat, bot, caplog):
+    caplog.set_level(logging.DEBUG)
+    openid = new_openid()
+    bot.fail = True
+    await post(endpoint, wechat, wechat.text(openid, "你好"))
+    bot.fail, bot.delay = False, DEADLINE + 0.1
+    await post(endpoint, wechat, wechat.text(openid, "慢"))
+    await asyncio.sleep(0.3)
+    assert caplog.records and openid not in caplog.text

@@ -1,0 +1,110 @@
+"""The policy service over real HTTP, with the real knowledge library and the offline encoder."""
+import pytest
+
+from tests.service.conftest import STAFF_TOKEN
+
+STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+
+
+def test_healthz_describes_the_index(policy_service):
+    body = policy_service.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["index"]
+
+
+def test_search_follows_the_contract(policy_service):
+    body = policy_service.get("/api/search", params={"q": "创业担保贷款最多能贷多少", "k": 3}).json()
+    assert set(body) == {"query", "normalized", "answerable", "hits"}
+    assert body["answerable"] is True
+    assert 1 <= len(body["hits"]) <= 3
+    top = body["hits"][0]
+    assert set(top) == {"clause_id", "doc", "article", "title", "text", "score", "departments"}
+    assert top["article"] == 1 and isinstance(top["article"], int)
+    assert "市人社局" in top["departments"]
+    scores = [hit["score"] for hit in body["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_normalises_traditional_input(policy_service):
+    body = policy_service.get("/api/search", params={"q": "創業擔保貸款最多貸多少"}).json()
+    assert "创业担保贷款" in body["normalized"]
+    assert body["hits"][0]["article"] == 1
+
+
+def test_search_rejects_unanswerable_question(policy_service):
+    body = policy_service.get("/api/search", params={"q": "今天宝鸡下雨吗"}).json()
+    assert body["answerable"] is False
+
+
+@pytest.mark.parametrize("params,reason", [({}, "q"), ({"q": "   "}, "q"), ({"q": "贷款", "k": "x"}, "k"),
+                                           ({"q": "贷" * 501}, "q")])
+def test_search_bad_parameters_are_400_with_reason(policy_service, params, reason):
+    response = policy_service.get("/api/search", params=params)
+    assert response.status_code == 400
+    assert reason in response.json()["error"]
+
+
+def test_answer_quotes_and_cites(policy_service):
+    body = policy_service.post("/api/answer", json={"q": "创业担保贷款最多能贷多少？"}).json()
+    assert body["answerable"] is True
+    text = "\n".join(body["parts"])
+    assert "20万" in text and "宝政办发〔2020〕49号" in text and "（一）" in text
+    assert all(len(part.encode("utf-8")) <= 2048 for part in body["parts"])
+    assert body["citations"][0]["clause_id"] == "baoji-2020-49:2.1"
+
+
+@pytest.mark.parametrize("body", [{}, {"q": ""}, {"q": 5}, [1, 2]])
+def test_answer_bad_request_is_400(policy_service, body):
+    assert policy_service.post("/api/answer", json=body).status_code == 400
+
+
+def test_clause_and_documents(policy_service):
+    clause = policy_service.get("/api/clauses/baoji-2020-49:3.7").json()
+    assert clause["article"] == 7
+    assert "不收取任何费用" in clause["text"]
+    assert policy_service.get("/api/clauses/nope:9").status_code == 404
+    documents = policy_service.get("/api/documents").json()["documents"]
+    assert any(doc["number"] == "宝政办发〔2020〕49号" for doc in documents)
+
+
+def test_entitlements_lists_every_entitlement(policy_service):
+    body = policy_service.post("/api/entitlements", json={
+        "age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"]}).json()
+    ids = {item["id"] for item in body["entitlements"]}
+    assert {"guarantee_loan", "qinqing_loan", "tax_relief", "startup_subsidy", "social_insurance_subsidy",
+            "training_subsidy", "registration_free", "licence_exempt", "road_fee_exempt", "pension_deferral",
+            "temporary_relief"} <= ids
+    subsidy = next(item for item in body["entitlements"] if item["id"] == "startup_subsidy")
+    assert subsidy["eligible"] is True and subsidy["amount"] == 5000
+
+
+def test_entitlements_unknown_group_is_400_naming_the_field(policy_service):
+    response = policy_service.post("/api/entitlements", json={"groups": ["astronaut"]})
+    assert response.status_code == 400
+    assert response.json()["field"] == "groups"
+
+
+def test_feedback_is_stored_and_readable_by_staff_only(policy_service):
+    created = policy_service.post("/api/feedback", json={"kind": "negative", "question": "摆摊收费吗",
+                                                         "sender": "openid-123"})
+    assert created.status_code == 201
+    assert policy_service.get("/api/feedback").status_code == 401
+    records = policy_service.get("/api/feedback", headers=STAFF).json()["feedback"]
+    assert records[0]["question"] == "摆摊收费吗"
+    assert "openid-123" not in str(records)
+
+
+def test_feedback_with_unknown_kind_is_400(policy_service):
+    assert policy_service.post("/api/feedback", json={"kind": "meh"}).status_code == 400
+
+
+def test_chat_proxy_degrades_politely_when_rasa_is_down(policy_service):
+    response = policy_service.post("/api/chat", json={"sender": "u", "message": "你好"})
+    assert response.status_code == 503
+    assert response.json()["error"] and response.json()["messages"] == []
+
+
+def test_web_chat_page_is_served(policy_service):
+    page = policy_service.get("/")
+    assert page.status_code == 200 and "灵活就业政策助手" in page.text
+    assert policy_service.get("/static/chat.js").status_code == 200
