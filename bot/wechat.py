@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.wechat_config import WeChatSettings
-from bot.wechat_endpoint import HttpReply, WeChatEndpoint
+from bot.wechat_endpoint import HttpReply, OpenIdRedactor, WeChatEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class WeChatInput(InputChannel):
 
     def __init__(self, settings: WeChatSettings):
         self.settings = settings
+        _redact_openids_in_access_log()
         if not settings.configured:
             logger.warning("WeChat channel is off until WECHAT_TOKEN is set (it answers 503)")
         elif not settings.can_push:
@@ -68,6 +69,12 @@ class WeChatInput(InputChannel):
             return _http(await endpoint.receive(_query(request), body, started))
 
         return webhook
+
+
+def _redact_openids_in_access_log() -> None:
+    access_log = logging.getLogger("sanic.access")  # on when LOG_LEVEL_LIBRARIES is INFO or DEBUG
+    if not any(isinstance(f, OpenIdRedactor) for f in access_log.filters):
+        access_log.addFilter(OpenIdRedactor())
 
 
 def _query(request: Request) -> Dict[str, str]:

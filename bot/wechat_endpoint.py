@@ -11,12 +11,16 @@ happens per message, however many copies of it WeChat posts (see bot.wechat_dedu
 
 Long answers: the first part (≤ 2048 bytes) is the passive reply, the remaining parts follow as
 customer-service messages, one second later so that they arrive after it.
+
+Handoff: WeChat only accepts transfer_customer_service as a passive reply. When the handoff answer is late,
+the user still gets the bot's handoff notice as a customer-service message, but no transfer happens.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
@@ -52,6 +56,19 @@ class HttpReply:
 def pseudonym(openid: str) -> str:
     """What the logs show instead of an OpenID: stable per user, not reversible."""
     return "u_" + hashlib.sha256(f"wechat:{openid}".encode()).hexdigest()[:12]
+
+
+_OPENID_PARAM = re.compile(r"(openid=)([^&\s]+)")
+
+
+class OpenIdRedactor(logging.Filter):
+    """WeChat puts `openid=` in the webhook's query string: Sanic's access log must not show it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        if isinstance(request, str) and "openid=" in request:
+            record.request = _OPENID_PARAM.sub(lambda m: m.group(1) + pseudonym(m.group(2)), request)
+        return True
 
 
 def dedup_key(fields: Mapping[str, str]) -> str:

@@ -33,7 +33,7 @@ from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwor
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 KIND_TITLE, KIND_SENTENCE, KIND_ARTICLE = 0, 1, 2
 MAX_ARTICLE_CHARS = 480  # e5-small reads 512 tokens; a Chinese character is about one token
 
@@ -186,6 +186,10 @@ class PolicyIndex:
             self.faiss.add(self.vectors)
         self.bm25 = BM25(clause_tokens)
         self.by_id = {c["clause_id"]: i for i, c in enumerate(clauses)}
+
+    @functools.cached_property
+    def corpus_chars(self) -> frozenset[str]:
+        return frozenset("".join(self.bm25.vocab))
 
     @functools.cached_property
     def corrector(self) -> HomophoneCorrector:

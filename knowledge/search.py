@@ -93,6 +93,16 @@ class Hit:
 
 
 @dataclass
+class PartResult:
+    """One question of a multi-question message, searched on its own."""
+    text: str
+    answerable: bool
+    relevance: float
+    hits: list[Hit]
+    features: dict = field(default_factory=dict)
+
+
+@dataclass
 class SearchResult:
     query: str
     normalized: str
@@ -102,6 +112,7 @@ class SearchResult:
     threshold: float = 0.0
     features: dict = field(default_factory=dict)  # the evidence relevance was computed from
     parts: list[str] = field(default_factory=list)  # the questions found in the message
+    by_part: list[PartResult] = field(default_factory=list)  # per question, in message order
 
 
 class Searcher:
@@ -157,13 +168,16 @@ class Searcher:
         parts = split_question(normalized)
         vectors = self.encoder.encode_queries(parts)
         found = [self._search_part(index, part, vector, k) for part, vector in zip(parts, vectors)]
+        by_part = [PartResult(part, rel >= config.threshold, round(rel, 4), hits, features)
+                   for part, (hits, features, rel) in zip(parts, found)]
         if len(found) == 1:
             hits, features, relevance = found[0]
         else:
-            hits = _interleave([f[0] for f in sorted(found, key=lambda f: -f[2])], k)
-            _, features, relevance = max(found, key=lambda f: f[2])
+            hits = _interleave([p.hits for p in sorted(by_part, key=lambda p: -p.relevance)], k)
+            best = max(by_part, key=lambda p: p.relevance)
+            features, relevance = best.features, best.relevance
         return SearchResult(query, normalized, relevance >= config.threshold, hits,
-                            round(relevance, 4), config.threshold, features, parts)
+                            round(relevance, 4), config.threshold, features, parts, by_part)
 
     def _search_part(self, index: PolicyIndex, normalized: str, qvec: np.ndarray,
                      k: int) -> tuple[list[Hit], dict, float]:
@@ -264,22 +278,31 @@ class Searcher:
 
 
 def lexical_coverage(index: PolicyIndex, query_tokens: list[str], doc_tokens: list[str]) -> float:
-    """Share of the query's IDF mass present in doc_tokens (unknown query words weigh the most)."""
-    if not query_tokens:
+    """Share of the query's IDF mass present in doc_tokens (unknown query words weigh the most).
+    A one-character word counts as present when a document word contains it (贷 in 贷款); numbers
+    the corpus never uses (the 8 of "借8万") are parameters, not topic words, and are skipped."""
+    unique = [t for t in set(query_tokens) if not _foreign_number(index, t)]
+    if not unique:
         return 0.0
     present = set(doc_tokens)
-    unique = set(query_tokens)
+    chars = set("".join(t for t in present if len(t) > 1)) if any(len(t) == 1 for t in unique) else set()
     total = sum(index.bm25.idf_of(t) for t in unique)
-    found = sum(index.bm25.idf_of(t) for t in unique if t in present)
+    found = sum(index.bm25.idf_of(t) for t in unique if t in present or (len(t) == 1 and t in chars))
     return found / total if total else 0.0
+
+
+def _foreign_number(index: PolicyIndex, token: str) -> bool:
+    return token.isdigit() and token not in index.bm25.vocab
 
 
 def _unknown_share(index: PolicyIndex, tokens: list[str], unexplained: list[str]) -> float:
     """Share of the query's IDF mass carried by words that no clause contains and no synonym
-    maps to policy wording (医保, 利率, 高铁 …)."""
-    unique = set(tokens) | set(unexplained)
+    maps to policy wording (医保, 利率, 高铁 …). One-character words the corpus uses inside longer
+    words, and numbers, are not counted as unknown."""
+    unique = {t for t in set(tokens) | set(unexplained) if not _foreign_number(index, t)}
     total = sum(index.bm25.idf_of(t) for t in unique)
-    unknown = sum(index.bm25.idf_of(t) for t in set(unexplained) if t not in index.bm25.vocab)
+    unknown = sum(index.bm25.idf_of(t) for t in set(unexplained) & unique
+                  if t not in index.bm25.vocab and not (len(t) == 1 and t in index.corpus_chars))
     return unknown / total if total else 1.0
 
 
@@ -315,21 +338,32 @@ def _interleave(rankings: list[list["Hit"]], k: int) -> list["Hit"]:
 
 
 @functools.lru_cache(maxsize=2)
-def _detail_rules(path: str) -> list[tuple[tuple[str, ...], list[re.Pattern]]]:
+def _detail_rules(path: str) -> dict[str, tuple[tuple[str, ...], list[re.Pattern], list[re.Pattern]]]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    return [(tuple(str(a).lower() for a in rule["asks"]), [re.compile(e) for e in rule["evidence"]])
-            for rule in data.values()]
+    return {name: (tuple(str(a).lower() for a in rule["asks"]),
+                   [re.compile(e) for e in rule["evidence"]],
+                   [re.compile(e) for e in rule.get("explicit", rule["evidence"])])
+            for name, rule in data.items()}
+
+
+def asked_details(normalized: str) -> list[str]:
+    """Details the question asks for: amount, duration, rate, documents, place, procedure."""
+    return [name for name, (asks, _, _) in _detail_rules(str(DETAILS_FILE)).items()
+            if any(a in normalized for a in asks)]
+
+
+def has_evidence(detail: str, sentences: list[str], explicit: bool = False) -> bool:
+    """Some sentence answers the detail (or, with explicit=True, states it rather than deferring
+    to regulations with 按规定)."""
+    _, evidence, stated = _detail_rules(str(DETAILS_FILE))[detail]
+    patterns = stated if explicit else evidence
+    return any(p.search(normalize(sentence)) for p in patterns for sentence in sentences)
 
 
 def detail_missing(normalized: str, sentences: list[str]) -> bool:
-    """The question asks for a specific detail (amount, duration, rate, documents) and none of the
+    """The question asks for a specific detail (amount, duration, rate, documents…) and none of the
     given sentences contains evidence of that kind."""
-    scan = [normalize(sentence) for sentence in sentences]
-    for asks, evidence in _detail_rules(str(DETAILS_FILE)):
-        if any(a in normalized for a in asks):
-            if not any(p.search(sentence) for p in evidence for sentence in scan):
-                return True
-    return False
+    return any(not has_evidence(detail, sentences) for detail in asked_details(normalized))
 
 
 def _has_words(text: str) -> bool:

@@ -58,7 +58,9 @@ def stopwords() -> frozenset[str]:
 def tokenize(text: str) -> list[str]:
     """Content tokens of already-normalised text (see textnorm.normalize), in order, duplicates kept."""
     stop = stopwords()
-    return [tok for tok in _tokenizer().cut_for_search(text)
+    # HMM off: jieba's new-word guessing glues unknown pairs into junk words (能贷, 支个) that match
+    # nothing; without it they stay single characters, which the lexical features understand.
+    return [tok for tok in _tokenizer().cut_for_search(text, HMM=False)
             if tok not in stop and _WORDLIKE.search(tok)]
 
 
@@ -83,14 +85,19 @@ def _expansion_table(path: str) -> list[tuple[str, tuple[str, ...]]]:
     return sorted(entries, key=lambda entry: -len(entry[0]))
 
 
+@functools.lru_cache(maxsize=1)
+def _english_patterns() -> list[tuple[re.Pattern, tuple[str, ...]]]:
+    return [(re.compile(rf"(?<![a-z]){re.escape(key)}(?![a-z])"), targets)
+            for key, targets in _expansion_table(str(ENGLISH_FILE))]
+
+
 def expand(normalized: str) -> tuple[list[str], str]:
     """Policy-wording terms for colloquial Chinese (synonyms.txt) and English (en_zh.txt) phrases
     in an already-normalised query, and the query text left after removing the matched phrases.
     Longest phrase first; a matched span is not matched again."""
     terms: list[str] = []
     text = normalized
-    for key, targets in _expansion_table(str(ENGLISH_FILE)):
-        pattern = re.compile(rf"(?<![a-z]){re.escape(key)}(?![a-z])")
+    for pattern, targets in _english_patterns():
         if pattern.search(text):
             terms.extend(targets)
             text = pattern.sub(" ", text)

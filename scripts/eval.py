@@ -399,6 +399,9 @@ def render_report(run: dict, outcomes: list[Outcome]) -> str:
         f"({metrics['n_in_scope']} in scope, {metrics['n_out_of_scope']} out of scope) from "
         f"`knowledge/eval/questions.yaml`; k = {run['k']}.")
     add("")
+    add("In-sample caution: when retrieval settings, lexicons or the answerability model are tuned on "
+        "this question set, these figures overstate quality on new questions; a held-out set is the real test.")
+    add("")
     add(f"* Encoder: {run['encoder']} (loaded in {fmt(run['encoder_load_seconds'], 2)} s, not counted in the build)")
     add(f"* Answerable threshold in use: {fmt(run['threshold'], 4)}; relevance score exposed: "
         f"{'yes' if run['relevance_exposed'] else 'no'}")

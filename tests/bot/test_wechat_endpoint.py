@@ -10,7 +10,7 @@ import pytest
 from bot.guard import NO_TEXT_REPLY
 from bot.text_split import utf8_len
 from bot.wechat_config import WeChatSettings
-from bot.wechat_endpoint import VOICE_NOT_RECOGNISED_REPLY, WeChatEndpoint
+from bot.wechat_endpoint import VOICE_NOT_RECOGNISED_REPLY, OpenIdRedactor, WeChatEndpoint, pseudonym
 from tests.e2e.fake_wechat_api import FakeWeChatApi
 from tests.e2e.wechat_client import WeChatServerSide, new_openid
 
@@ -191,7 +191,7 @@ async def test_slow_answer_gets_success_then_one_customer_service_message(endpoi
     xml = wechat.text(openid, "慢问题")
     started = time.monotonic()
     response = await post(endpoint, wechat, xml)
-    assert response.body == "success" and time.monotonic() - started < DEADLINE + 0.1
+    assert response.body == "success" and time.monotonic() - started < DEADLINE + 0.25
     retry = await post(endpoint, wechat, xml)  # WeChat's retry of the same message
     assert retry.body == "success"
     assert await pushed(fake_api, openid, 1) == ["答：慢问题"]
@@ -251,3 +251,11 @@ async def test_openid_never_appears_in_logs(endpoint, wechat, bot, caplog):
     await post(endpoint, wechat, wechat.text(openid, "慢"))
     await asyncio.sleep(0.3)
     assert caplog.records and openid not in caplog.text
+
+
+def test_access_log_lines_show_a_pseudonym_instead_of_the_openid():
+    openid = new_openid()
+    record = logging.LogRecord("sanic.access", logging.INFO, __file__, 1, "", None, None)
+    record.request = f"POST http://h/webhooks/wechat/webhook?signature=x&openid={openid}&nonce=1"
+    assert OpenIdRedactor().filter(record)
+    assert openid not in record.request and f"openid={pseudonym(openid)}&nonce=1" in record.request

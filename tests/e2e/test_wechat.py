@@ -8,6 +8,7 @@ Slow and 5,000-character answers come from the real bot: the policy proxy delays
 service's /api/answer for one question (tests/e2e/policy_proxy.py) — no test hooks in production code.
 """
 import json
+import re
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,8 +44,11 @@ def openid() -> str:
 
 
 def post(webhook, query, body, timeout=30):
-    return requests.post(webhook, params=query, data=body.encode("utf-8") if isinstance(body, str) else body,
-                         headers={"Content-Type": "text/xml"}, timeout=timeout)
+    sender = re.search(r"<FromUserName><!\[CDATA\[(.*?)\]\]>", body)
+    if sender:  # WeChat adds the sender's OpenID to the query string, too
+        query = {**query, "openid": sender.group(1)}
+    return requests.post(webhook, params=query, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"},
+                         timeout=timeout)
 
 
 def ask(webhook, wechat, xml):
@@ -230,7 +234,7 @@ def test_safe_mode_round_trip(services, webhook, wechat):
     user = openid()
     query, body = wechat.encrypted(wechat.text(user, LOAN_QUESTION))
     assert wechat.original_id in body and LOAN_QUESTION not in body
-    response = post(webhook, query, body)
+    response = post(webhook, {**query, "openid": user}, body)
     assert response.status_code == 200
     assert "20万" not in response.text  # the reply is encrypted, too
     reply = wechat.reply(wechat.decrypt_reply(response.text))
@@ -249,4 +253,5 @@ def test_safe_mode_with_forged_msg_signature_is_403(services, webhook, wechat):
 def test_no_openid_in_the_rasa_log(services):
     assert USED_OPENIDS
     log = (services.workdir / "rasa.log").read_text(errors="replace")
+    assert "wechat: " in log  # the channel did log about these users (by pseudonym)
     assert not [user for user in USED_OPENIDS if user in log]

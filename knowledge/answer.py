@@ -1,0 +1,217 @@
+"""Compose a cited chat answer from search results.
+
+compose_answer(question, searcher, today) → Answer(parts, citations, answerable):
+* quotes the one or two most relevant sentences of the best clause (not the whole article),
+  for every question in the message ("要交登记费吗？能贷多少？" → two quotes);
+* cites the document number and article ("宝政办发〔2020〕49号（一）优化贷款税收等政策支持个体经营发展")
+  and the departments to contact;
+* flags time-limited provisions whose date has passed relative to `today` — they are quoted as
+  expired, never as current;
+* when the question asks for an amount/duration the text does not state, says "按规定" and names
+  the departments;
+* splits the reply into parts of at most 2048 UTF-8 bytes (WeChat's text limit) at sentence ends.
+When the policy does not answer, `answerable` is False and the single part says so honestly
+(the caller adds the hand-off offer).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from .parser import extract_time_limits
+from .search import Hit, asked_details, has_evidence
+
+MAX_PART_BYTES = 2048
+SECOND_SENTENCE_MARGIN = 0.02   # quote a second sentence only if it scores nearly as well as the first
+GENERIC_DEPARTMENTS = ("各县区人民政府", "高新区管委会", "各有关部门")
+_CN = "零一二三四五六七八九"
+_DETAIL_WORDS = {"amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或费率",
+                 "documents": "需要的材料", "place": "具体办理地点", "procedure": "具体办理流程"}
+
+
+@dataclass
+class Answer:
+    answerable: bool
+    parts: list[str]
+    citations: list[dict] = field(default_factory=list)
+    relevance: float = 0.0
+    normalized: str = ""
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 16 → 十六, 23 → 二十三 (article numbers)."""
+    if n < 10:
+        return _CN[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _CN[tens]) + "十" + (_CN[ones] if ones else "")
+
+
+def article_label(hit: Hit) -> str:
+    """（一）优化贷款税收等政策支持个体经营发展 / 一、总体要求 / 前言."""
+    if hit.article > 0:
+        return f"（{chinese_number(hit.article)}）{hit.title}"
+    if hit.section:
+        return hit.section
+    return hit.title or "前言"
+
+
+def document_reference(hit: Hit) -> str:
+    return hit.doc_number or hit.doc
+
+
+# ---------------------------------------------------------------------------------------------
+def compose_answer(question: str, searcher, today: dt.date | None = None) -> Answer:
+    today = today or dt.date.today()
+    result = searcher.search(question, k=5)
+    parts = result.by_part or []
+    if not result.answerable or not result.hits:
+        return Answer(False, split_parts(no_answer_text(result.hits)), [], result.relevance, result.normalized)
+
+    blocks, citations, seen = [], [], set()
+    for part in parts or [None]:
+        hits = part.hits if part else result.hits
+        answerable = part.answerable if part else result.answerable
+        text = part.text if part else result.normalized
+        if not answerable or not hits:
+            blocks.append(f"关于“{_short(text)}”，这份政策没有涉及。")
+            continue
+        hit = hits[0]
+        if hit.clause_id in seen and len(parts) > 1:
+            continue  # both questions are answered by the same clause already quoted
+        seen.add(hit.clause_id)
+        block, citation = _answer_block(hit, text, today)
+        blocks.append(block)
+        citations.append(citation)
+    return Answer(True, split_parts("\n\n".join(blocks)), citations, result.relevance, result.normalized)
+
+
+def _answer_block(hit: Hit, question: str, today: dt.date) -> tuple[str, dict]:
+    quotes = choose_sentences(hit)
+    expired_notes = [note for sentence in quotes for note in expiry_notes(sentence, today)]
+    lines = [f"根据{document_reference(hit)}{article_label(hit)}："]
+    for sentence in quotes:
+        marker = "（已过期）" if is_fully_expired(sentence, today) else ""
+        lines.append(f"“{sentence}”{marker}")
+    lines.extend(expired_notes)
+    missing = [d for d in asked_details(question)
+               if d in ("amount", "duration") and not has_evidence(d, quotes, explicit=True)]
+    contact = departments_text(hit.departments)
+    if missing:
+        what = "、".join(_DETAIL_WORDS[d] for d in missing)
+        lines.append(f"政策原文没有写明{what}，按规定执行" + (f"，请咨询{contact}。" if contact else "。"))
+    elif contact:
+        lines.append(f"负责部门：{contact}。")
+    citation = {
+        "clause_id": hit.clause_id, "doc": hit.doc, "doc_number": hit.doc_number,
+        "article": hit.article, "article_label": article_label(hit), "title": hit.title,
+        "section": hit.section, "departments": list(hit.departments), "quote": "".join(quotes),
+        "quotes": quotes, "expired": bool(expired_notes), "expiry_notes": expired_notes,
+    }
+    return "\n".join(lines), citation
+
+
+def choose_sentences(hit: Hit) -> list[str]:
+    """The best sentence, plus the runner-up when it scores almost as well (at most two)."""
+    if not hit.sentences:
+        return [hit.title] if hit.title else [hit.text]
+    chosen = [hit.sentences[0]]
+    scores = hit.sentence_scores
+    if len(hit.sentences) > 1 and len(scores) > 1 and scores[1] >= scores[0] - SECOND_SENTENCE_MARGIN:
+        chosen.append(hit.sentences[1])
+    return chosen
+
+
+def expiry_notes(sentence: str, today: dt.date) -> list[str]:
+    """One note per expired time limit in the sentence, quoting the time-limited phrase."""
+    notes = []
+    for limit in extract_time_limits(sentence):
+        if limit.expired(today):
+            phrase = _phrase_containing(sentence, limit.raw)
+            notes.append(f"注意：“{phrase}”是有时限的规定，已于{limit.until.year}年{limit.until.month}月"
+                         f"{limit.until.day}日到期，现在已不再适用。")
+    return notes
+
+
+def is_fully_expired(sentence: str, today: dt.date) -> bool:
+    """Every phrase of the sentence is governed by an expired limit (e.g. 2020年…允许2021年底前补缴)."""
+    limits = extract_time_limits(sentence)
+    if not limits or not all(limit.expired(today) for limit in limits):
+        return False
+    phrases = [p for p in re.split(r"[，,；;]", sentence) if p.strip()]
+    return len(phrases) <= len(limits) + 1
+
+
+def _phrase_containing(sentence: str, raw: str) -> str:
+    compact = raw.replace(" ", "")
+    for phrase in re.split(r"[，,；;。]", sentence):
+        if compact in phrase.replace(" ", ""):
+            return phrase.strip()
+    return raw
+
+
+def departments_text(departments: list[str]) -> str:
+    specific = [d for d in departments if d not in GENERIC_DEPARTMENTS]
+    generic = [d for d in departments if d in GENERIC_DEPARTMENTS]
+    if specific and generic:
+        return "、".join(specific) + "，以及" + "、".join(generic)
+    return "、".join(specific or generic)
+
+
+def no_answer_text(hits: list[Hit]) -> str:
+    reference = document_reference(hits[0]) if hits else ""
+    policy = f"这份政策（{reference}）" if reference else "现有的政策文件"
+    return f"{policy}没有涉及您问的这个问题，我没法根据政策原文给您准确答复。"
+
+
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+def split_parts(text: str, limit: int = MAX_PART_BYTES) -> list[str]:
+    """Split into parts of at most `limit` UTF-8 bytes, breaking between paragraphs, then between
+    sentences, then between clauses; a single overlong clause is cut on a character boundary."""
+    parts: list[str] = []
+    current = ""
+    for piece in _pieces(text, limit):
+        candidate = piece if not current else current + piece
+        if len(candidate.encode("utf-8")) <= limit:
+            current = candidate
+        else:
+            if current.strip():
+                parts.append(current.strip())
+            current = piece.lstrip("\n")
+    if current.strip():
+        parts.append(current.strip())
+    return parts or [""]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """Units that never exceed the limit, each keeping its trailing punctuation / newline."""
+    pieces = []
+    for unit in re.findall(r"[^\n]*\n*", text):
+        if not unit:
+            continue
+        if len(unit.encode("utf-8")) <= limit:
+            pieces.append(unit)
+            continue
+        for sentence in re.findall(r"[^。！？!?；;]*[。！？!?；;”」]*\n*", unit):
+            if not sentence:
+                continue
+            if len(sentence.encode("utf-8")) <= limit:
+                pieces.append(sentence)
+                continue
+            for clause in re.findall(r"[^，,、]*[，,、]*", sentence):
+                pieces.extend(_hard_cut(clause, limit) if clause else [])
+    return pieces
+
+
+def _hard_cut(text: str, limit: int) -> list[str]:
+    out, current = [], ""
+    for char in text:
+        if len((current + char).encode("utf-8")) > limit:
+            out.append(current)
+            current = ""
+        current += char
+    return out + ([current] if current else [])
