@@ -44,9 +44,10 @@ $(APP_VENV)/.installed: requirements/app.in requirements/app.lock
 	@touch $@
 
 # Rasa's own fingerprint decides whether anything needs retraining; make only skips starting Rasa at all.
+# The fingerprint ignores the jieba dictionary files, so a changed dictionary forces a retrain.
 train: $(MODEL)
 $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name policy-bot --out models
+	$(RASA) train --fixed-model-name policy-bot --out models $(if $(filter knowledge/dict/%,$?),--force)
 	@touch $@
 
 index: $(APP_VENV)/.installed

@@ -21,10 +21,8 @@ FEEDBACK_BUTTONS = [
     {"title": "没帮助", "payload": "/feedback_negative"},
 ]
 SERVICE_DOWN_REPLY = "抱歉，政策知识库暂时连接不上，请稍后再问，或者转人工由工作人员为您解答。"
-NOT_COVERED_REPLY = (
-    "抱歉，《宝鸡市人民政府办公室关于支持多渠道灵活就业的实施意见》（宝政办发〔2020〕49号）没有涉及这个问题，"
-    "我不想给您不准确的答复。需要为您转人工吗？"
-)
+NOT_COVERED_REPLY = "抱歉，{documents}没有涉及这个问题，我不想给您不准确的答复。需要为您转人工吗？"
+KNOWN_DOCUMENTS_FALLBACK = "我收录的灵活就业政策文件"
 HANDOFF_REPLY = "好的，已为您转接人工客服，请稍候，工作人员会尽快回复您。"
 
 
@@ -71,7 +69,8 @@ class ActionAnswerPolicy(Action):
             dispatcher.utter_message(text=part)
         if answer.get("citations"):
             dispatcher.utter_message(json_message={"citations": answer["citations"]})
-        dispatcher.utter_message(text=FEEDBACK_PROMPT, buttons=FEEDBACK_BUTTONS)
+        if not tracker.active_loop_name:  # mid-screening the form asks its next question instead
+            dispatcher.utter_message(text=FEEDBACK_PROMPT, buttons=FEEDBACK_BUTTONS)
         return []
 
 
@@ -83,7 +82,9 @@ class ActionOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text=NOT_COVERED_REPLY, buttons=[HANDOFF_BUTTON, NO_THANKS_BUTTON])
+        documents = await known_documents()
+        dispatcher.utter_message(text=NOT_COVERED_REPLY.format(documents=documents),
+                                 buttons=[HANDOFF_BUTTON, NO_THANKS_BUTTON])
         await record_feedback("unanswered", tracker)
         return []
 
@@ -111,12 +112,19 @@ class ActionStoreFeedback(Action):
         await record_feedback("positive" if positive else "negative", tracker)
         if positive:
             dispatcher.utter_message(text="谢谢您的反馈！还有其他问题可以继续问我。")
-        else:
-            dispatcher.utter_message(
-                text="抱歉没能帮上忙，您的反馈已记录，工作人员会据此改进。需要为您转人工吗？",
-                buttons=[HANDOFF_BUTTON, NO_THANKS_BUTTON],
-            )
+        else:  # the domain follows up with utter_offer_handoff
+            dispatcher.utter_message(text="抱歉没能帮上忙，您的反馈已记录，工作人员会据此改进。")
         return []
+
+
+async def known_documents() -> str:
+    """Names the documents the bot answers from, e.g. "《…实施意见》（宝政办发〔2020〕49号）"."""
+    try:
+        documents = await PolicyClient().documents()
+    except PolicyServiceUnavailable:
+        return KNOWN_DOCUMENTS_FALLBACK
+    names = [f"《{doc['title']}》（{doc['number']}）" for doc in documents if doc.get("title") and doc.get("number")]
+    return "、".join(names) or KNOWN_DOCUMENTS_FALLBACK
 
 
 async def record_feedback(kind: str, tracker: Tracker) -> None:

@@ -39,10 +39,16 @@ class PolicyClient:
     async def feedback(self, record: dict) -> dict:
         return await self._post("/api/feedback", record)
 
+    async def documents(self) -> list[dict]:
+        return (await self._request("GET", "/api/documents")).get("documents", [])
+
     async def _post(self, path: str, body: dict) -> Any:
+        return await self._request("POST", path, body)
+
+    async def _request(self, method: str, path: str, body: dict | None = None) -> Any:
         try:
             async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-                async with session.post(self.base_url + path, json=body) as response:
+                async with session.request(method, self.base_url + path, json=body) as response:
                     payload = await response.json(content_type=None)
                     if 400 <= response.status < 500:
                         raise PolicyRequestRejected((payload or {}).get("error", f"HTTP {response.status}"))

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 
 from .parser import extract_time_limits
 from .search import Hit, asked_details, has_evidence
+from .textnorm import normalize
+from .tokenize import tokenize
 
 MAX_PART_BYTES = 2048
-SECOND_SENTENCE_MARGIN = 0.02   # quote a second sentence only if it scores nearly as well as the first
+SECOND_SENTENCE_MARGIN = 0.015  # quote a second sentence only if it scores nearly as well as the first
 GENERIC_DEPARTMENTS = ("各县区人民政府", "高新区管委会", "各有关部门")
 _CN = "零一二三四五六七八九"
 _DETAIL_WORDS = {"amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或费率",
@@ -87,7 +89,7 @@ def compose_answer(question: str, searcher, today: dt.date | None = None) -> Ans
 
 
 def _answer_block(hit: Hit, question: str, today: dt.date) -> tuple[str, dict]:
-    quotes = choose_sentences(hit)
+    quotes = choose_sentences(hit, question)
     expired_notes = [note for sentence in quotes for note in expiry_notes(sentence, today)]
     lines = [f"根据{document_reference(hit)}{article_label(hit)}："]
     for sentence in quotes:
@@ -111,14 +113,18 @@ def _answer_block(hit: Hit, question: str, today: dt.date) -> tuple[str, dict]:
     return "\n".join(lines), citation
 
 
-def choose_sentences(hit: Hit) -> list[str]:
-    """The best sentence, plus the runner-up when it scores almost as well (at most two)."""
+def choose_sentences(hit: Hit, question: str = "") -> list[str]:
+    """The best sentence, plus the runner-up when it scores almost as well and matches a word of
+    the question that the best one does not (at most two)."""
     if not hit.sentences:
         return [hit.title] if hit.title else [hit.text]
     chosen = [hit.sentences[0]]
     scores = hit.sentence_scores
     if len(hit.sentences) > 1 and len(scores) > 1 and scores[1] >= scores[0] - SECOND_SENTENCE_MARGIN:
-        chosen.append(hit.sentences[1])
+        asked = set(tokenize(normalize(question)))
+        first, second = (set(tokenize(normalize(s))) & asked for s in hit.sentences[:2])
+        if second - first:
+            chosen.append(hit.sentences[1])
     return chosen
 
 

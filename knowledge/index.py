@@ -67,8 +67,9 @@ def _text_hash(text: str) -> str:
 class BM25:
     """Okapi BM25 with precomputed term weights in a sparse matrix: a query is one column sum.
 
-    Written with numpy/scipy instead of rank-bm25, which scores every document in Python per
-    query term (≈100× slower at 5,000+ clauses).
+    Written with numpy/scipy instead of rank-bm25: with the same tokens over 5,000 clauses and the
+    294 questions of questions.yaml, 0.03 ms per query here vs 7.4 ms for rank-bm25 0.2.2 (which
+    loops over every document in Python per query term); build time is the same (≈0.09 s).
     """
 
     def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.75):
@@ -136,12 +137,13 @@ def clause_chunks(clause_no: int, clause: dict) -> list[Chunk]:
     if title:
         chunks.append(Chunk(clause_no, KIND_TITLE, -1, title))
     for number, sentence in enumerate(sentences):
-        # The title gives a bare sentence ("按规定给予每人5000元…") the topic it belongs to.
+        # The title gives a bare sentence ("按规定给予每人5000元…") the topic it belongs to
+        # (questions.yaml: R@1 0.975 with the title prefix, 0.971 without).
         text = f"{title}：{sentence}" if title else sentence
         chunks.append(Chunk(clause_no, KIND_SENTENCE, number, text))
     body = "".join(sentences)
-    article = f"{title}。{body}" if title else body
-    if article:
+    if body:  # a title-only clause (one-sentence sub-item) is fully covered by its title chunk
+        article = f"{title}。{body}" if title else body
         chunks.append(Chunk(clause_no, KIND_ARTICLE, -1, article[:MAX_ARTICLE_CHARS]))
     return chunks
 
@@ -307,15 +309,15 @@ def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | s
     chunks = [chunk for no, clause in enumerate(clauses) for chunk in clause_chunks(no, clause)]
 
     cache = _vector_cache(index_dir, encoder, previous)
-    vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
-    missing = [i for i, c in enumerate(chunks) if _text_hash(c.text) not in cache]
-    for i, chunk in enumerate(chunks):
-        cached = cache.get(_text_hash(chunk.text))
-        if cached is not None:
-            vectors[i] = cached
+    hashes = [_text_hash(c.text) for c in chunks]
+    missing = list(dict.fromkeys(h for h in hashes if h not in cache))  # each new text encoded once
+    text_of = {h: c.text for h, c in zip(hashes, chunks)}
     for start in range(0, len(missing), batch_size):
-        rows = missing[start:start + batch_size]
-        vectors[rows] = encoder.encode_passages([chunks[i].text for i in rows])
+        batch = missing[start:start + batch_size]
+        cache.update(zip(batch, encoder.encode_passages([text_of[h] for h in batch])))
+    vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
+    for i, text_hash in enumerate(hashes):
+        vectors[i] = cache[text_hash]
 
     sentence_tokens = [[tokenize(normalize(s)) for s in clause["sentences"]] for clause in clauses]
     clause_tokens = [tokenize(normalize(clause["title"])) + [t for s in sents for t in s]

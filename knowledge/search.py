@@ -4,11 +4,14 @@
     result = searcher.search("借8万开店的话需要别人给我做反担保吗", k=5)
     result.answerable, result.relevance, result.hits[0].article, result.hits[0].sentences[0]
 
+Query: normalize() (Traditional→Simplified, width, numerals, typo file) then pinyin homophone
+correction against the corpus vocabulary; several questions in one message are searched apart.
 Scores per clause: dense = best cosine over its sentence/title chunks blended with the whole-article
-cosine; bm25 = Okapi BM25 over the clause's tokens. They are fused (weighted z-scores or RRF,
-chosen in knowledge/retrieval.yaml) to rank. `answerable` does not look at the fused rank: it
-thresholds `relevance`, a calibrated mix of the top clause's best dense cosine and the share of
-the query's IDF mass that the clause contains (lexical coverage).
+cosine; bm25 = Okapi BM25 over the clause's tokens, plus synonym / English-glossary expansion terms
+at reduced weight. They are fused (weighted z-scores, or RRF — knowledge/retrieval.yaml) to rank.
+`answerable` does not look at the fused rank: it thresholds `relevance`, a calibrated logistic
+model over real evidence of the top clause (best dense cosine, cosine above the query's corpus
+baseline, lexical coverage, unknown words, asked-for detail missing) — see answer_features().
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ import numpy as np
 import yaml
 
 from .encoders import Encoder, make_encoder
-from .index import (KIND_ARTICLE, KIND_SENTENCE, KIND_TITLE, IndexCorrupt, IndexEncoderMismatch,
+from .index import (KIND_ARTICLE, IndexCorrupt, IndexEncoderMismatch,
                     IndexMissing, PolicyIndex, build_index, is_current, read_meta)
 from .store import Store, seed_store
 from .textnorm import normalize
@@ -54,6 +57,7 @@ class SearchConfig:
     sentence_lexical_weight: float = 0.05  # sentence order inside a hit: cosine + w · coverage
     expansion_weight: float = 0.5     # BM25 weight of synonym / English-glossary expansion terms
     auto_refresh_seconds: float = 2.0  # search() checks the store revision at most this often
+    max_part_chars: int = 200         # a question longer than this is cut before encoding (cost grows with length)
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE, encoder_name: str = "") -> "SearchConfig":
@@ -133,17 +137,23 @@ class Searcher:
     def describe(self) -> str:
         return self.index.describe()
 
+    def warm_up(self) -> None:
+        """Load the jieba dictionary, the typo corrector and the encoder's first call now, so the
+        first citizen's question does not pay for them (≈1 s)."""
+        self.search("创业担保贷款", k=1)
+
     # -- freshness ------------------------------------------------------------------------------
     def refresh(self, force: bool = False) -> bool:
         """Rebuild the index if the store changed (staff edits); only changed chunks are re-encoded.
         Returns True if the index was rebuilt."""
         with self._refresh_lock:
             self._checked_at = time.monotonic()
-            if not force and self.index.meta.get("revision") == self.store.revision() \
-                    and self.index.meta.get("store_id") == self.store.store_id():
+            store_id, revision = self.store.state()
+            if not force and self.index.meta.get("revision") == revision \
+                    and self.index.meta.get("store_id") == store_id:
                 return False
             if not force and is_current(self.index.meta, self.store):
-                self.index.meta["revision"] = self.store.revision()
+                self.index.meta.update(revision=revision, store_id=store_id)
                 return False
             self.index = build_index(self.store, self.index_dir, self.encoder, previous=self.index)
             return True
@@ -165,7 +175,7 @@ class Searcher:
             normalized = index.corrector.correct(normalized)
         if not index.clauses or not _has_words(normalized):
             return SearchResult(query, normalized, False, [], 0.0, config.threshold)
-        parts = split_question(normalized)
+        parts = [part[:config.max_part_chars] for part in split_question(normalized[:5 * config.max_part_chars])]
         vectors = self.encoder.encode_queries(parts)
         found = [self._search_part(index, part, vector, k) for part, vector in zip(parts, vectors)]
         by_part = [PartResult(part, rel >= config.threshold, round(rel, 4), hits, features)
@@ -267,8 +277,9 @@ class Searcher:
     def _rank_sentences(self, index: PolicyIndex, i: int, qvec: np.ndarray,
                         tokens: list[str]) -> tuple[list[str], list[float]]:
         sentences = index.clauses[i]["sentences"]
-        if not sentences:
-            return [], []
+        if not sentences:  # a one-sentence item: its lead title is its only sentence
+            title = index.clauses[i]["title"]
+            return ([title], [1.0]) if title else ([], [])
         rows = [index.sentence_chunks[i].get(n) for n in range(len(sentences))]
         cosines = np.array([float(index.vectors[r] @ qvec) if r is not None else 0.0 for r in rows])
         coverage = np.array([lexical_coverage(index, tokens, toks) for toks in index.sentence_tokens[i]])
@@ -396,7 +407,9 @@ def load_searcher(store_path: str | Path, index_dir: str | Path | None,
         logger.info("seeded knowledge store %s with %s", store.path, ", ".join(added) or "nothing")
     encoder = encoder if hasattr(encoder, "encode_queries") else make_encoder(encoder)
     index = _load_or_build(store, index_dir, encoder, rebuild_on_mismatch)
-    return Searcher(store, index_dir, encoder, index, config)
+    searcher = Searcher(store, index_dir, encoder, index, config)
+    searcher.warm_up()
+    return searcher
 
 
 def _load_or_build(store: Store, index_dir, encoder: Encoder, rebuild_on_mismatch: bool) -> PolicyIndex:

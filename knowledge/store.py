@@ -126,6 +126,12 @@ class Store:
         with self._connect() as db:
             return db.execute("SELECT value FROM meta WHERE key='store_id'").fetchone()[0]
 
+    def state(self) -> tuple[str, int]:
+        """(store id, revision) in one read: what an index compares to know whether it is stale."""
+        with self._connect() as db:
+            rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('store_id', 'revision')").fetchall())
+        return rows["store_id"], int(rows["revision"])
+
     @staticmethod
     def _bump(db: sqlite3.Connection) -> None:
         db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='revision'")
@@ -206,12 +212,17 @@ class Store:
         return next((d for d in self.documents() if d["doc_id"] == doc_id), None)
 
     # -- clauses --------------------------------------------------------------------------------
-    def clause(self, clause_id: str) -> StoredClause:
+    def clause(self, clause_id: str) -> StoredClause | None:
+        """The clause (active or retired), or None if there is no such id."""
         with self._connect() as db:
             row = db.execute("SELECT * FROM clauses WHERE clause_id=?", (clause_id,)).fetchone()
-        if row is None:
+        return None if row is None else _row_to_clause(row)
+
+    def _existing(self, clause_id: str) -> StoredClause:
+        found = self.clause(clause_id)
+        if found is None:
             raise ClauseNotFound(clause_id)
-        return _row_to_clause(row)
+        return found
 
     def clauses(self, active_only: bool = True, doc_id: str | None = None) -> list[StoredClause]:
         query = "SELECT * FROM clauses WHERE 1=1"
@@ -228,7 +239,7 @@ class Store:
     def update_clause(self, clause_id: str, text: str, editor: str, note: str = "",
                       title: str | None = None) -> StoredClause:
         """Replace a clause's text (new version); derived fields are re-parsed from the new text."""
-        current = self.clause(clause_id)
+        current = self._existing(clause_id)
         fields = analyze_clause_text(text, lead_title=current.has_lead_title)
         new_title = title if title is not None else (fields["title"] or current.title)
         version = current.version + 1
@@ -242,19 +253,19 @@ class Store:
             self._record(db, clause_id, version, "update", new_title, fields["text"],
                          current.active, editor, note)
             self._bump(db)
-        return self.clause(clause_id)
+        return self._existing(clause_id)
 
     def retire_clause(self, clause_id: str, editor: str, reason: str = "") -> StoredClause:
         with self._connect() as db:
             self._set_active(db, clause_id, False, editor, reason, "retire")
             self._bump(db)
-        return self.clause(clause_id)
+        return self._existing(clause_id)
 
     def restore_clause(self, clause_id: str, editor: str, note: str = "") -> StoredClause:
         with self._connect() as db:
             self._set_active(db, clause_id, True, editor, note, "restore")
             self._bump(db)
-        return self.clause(clause_id)
+        return self._existing(clause_id)
 
     def _set_active(self, db, clause_id: str, active: bool, editor: str, note: str, action: str) -> None:
         row = db.execute("SELECT version, title, text FROM clauses WHERE clause_id=?", (clause_id,)).fetchone()

@@ -325,6 +325,9 @@ def main(argv=None) -> int:
     for factor in factors:
         print(f"measuring {factor}× …", flush=True)
         rows.append(run_factor_in_child(factor, args.encoder, args.k, args.passes))
+        row = rows[-1]
+        print(f"  {row['clauses']} clauses: build {row['build_s']:.1f} s, p95 {row['p95_ms']:.1f} ms "
+              f"(best {row['best_p95_ms']:.1f} ms), RSS {row['rss_mb']:.0f} MB", flush=True)
     print()
     print_table(rows)
     if not args.no_report:

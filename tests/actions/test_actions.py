@@ -17,6 +17,11 @@ class FakeClient:
             raise PolicyServiceUnavailable("connection refused")
         return self._answer
 
+    async def documents(self):
+        if self.fail:
+            raise PolicyServiceUnavailable("connection refused")
+        return [{"title": "宝鸡市人民政府办公室关于支持多渠道灵活就业的实施意见", "number": "宝政办发〔2020〕49号"}]
+
     async def feedback(self, record):
         self.sent.append(("feedback", record))
         if self.fail:
@@ -50,6 +55,14 @@ async def test_answer_quotes_parts_then_citations_then_feedback_prompt(tracker_f
     assert [b["payload"] for b in dispatcher.messages[2]["buttons"]] == ["/feedback_positive", "/feedback_negative"]
 
 
+async def test_no_feedback_prompt_while_the_screening_form_is_active(tracker_from, dispatcher, use_client):
+    use_client(FakeClient(answer=ANSWER))
+    tracker = tracker_from("loan_question")
+    tracker.active_loop = {"name": "entitlement_form"}
+    await actions.ActionAnswerPolicy().run(dispatcher, tracker, {})
+    assert not any(message.get("buttons") for message in dispatcher.messages)
+
+
 async def test_unanswerable_question_goes_to_honest_no_answer(tracker_from, dispatcher, use_client):
     use_client(FakeClient(answer={"answerable": False, "parts": [], "citations": []}))
     events = await actions.ActionAnswerPolicy().run(dispatcher, tracker_from("loan_question"), {})
@@ -67,10 +80,16 @@ async def test_service_down_degrades_politely_with_handoff(tracker_from, dispatc
 async def test_out_of_scope_offers_handoff_and_records_question(tracker_from, dispatcher, use_client):
     client = use_client(FakeClient())
     await actions.ActionOutOfScope().run(dispatcher, tracker_from("loan_question"), {})
-    assert "没有涉及" in dispatcher.messages[0]["text"]
+    assert "（宝政办发〔2020〕49号）没有涉及" in dispatcher.messages[0]["text"]
     assert {"title": "转人工", "payload": "/human_handoff"} in dispatcher.messages[0]["buttons"]
     assert client.sent[0][1]["kind"] == "unanswered"
     assert client.sent[0][1]["question"] == "创业担保贷款最多能贷多少？"
+
+
+async def test_out_of_scope_still_honest_when_service_is_down(tracker_from, dispatcher, use_client):
+    use_client(FakeClient(fail=True))
+    await actions.ActionOutOfScope().run(dispatcher, tracker_from("loan_question"), {})
+    assert "没有涉及" in dispatcher.messages[0]["text"]
 
 
 async def test_negative_feedback_records_question_and_cited_clause(tracker_from, dispatcher, use_client):
@@ -80,7 +99,7 @@ async def test_negative_feedback_records_question_and_cited_clause(tracker_from,
     assert record["kind"] == "negative"
     assert record["question"] == "摆摊要交占道费吗"
     assert record["clause_ids"] == ["baoji-2020-49:3.7"]
-    assert "/human_handoff" in [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert "反馈已记录" in dispatcher.messages[0]["text"]  # the domain offers the handoff next
 
 
 async def test_feedback_survives_service_outage(tracker_from, dispatcher, use_client):

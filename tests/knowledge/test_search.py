@@ -1,0 +1,72 @@
+import pytest
+
+from knowledge.search import split_question
+
+
+@pytest.mark.parametrize("question, article", [
+    ("创业担保贷款最多能贷多少？", 1),
+    ("借8万开店的话需要别人给我做反担保吗", 1),
+    ("夜里在广场支个小摊行不行？", 8),
+    ("个体户办营业执照要钱不", 7),
+    ("以工代训补贴一个月多少钱", 2),
+    ("老板拖欠工资不给咋办", 12),
+])
+def test_colloquial_questions_find_their_article(searcher, question, article):
+    result = searcher.search(question, k=5)
+    assert result.answerable
+    assert result.hits[0].article == article
+
+
+def test_village_shop_question_finds_startup_support(searcher):
+    assert searcher.search("回村开个小超市有啥扶持？", k=3).hits[0].article in (1, 5)
+
+
+def test_traditional_characters_work(searcher):
+    result = searcher.search("創業擔保貸款最多貸多少", k=3)
+    assert result.normalized == "创业担保贷款最多贷多少"
+    assert result.answerable and result.hits[0].article == 1
+
+
+def test_homophone_typo_is_corrected(searcher):
+    result = searcher.search("困难家庭 能吃底保", k=3)
+    assert "低保" in result.normalized and result.hits[0].article == 13
+
+
+@pytest.mark.parametrize("question", [
+    "失业保险金最长能领几个月",      # near-miss: article 13 names 失业保险金 but not how long it is paid
+    "今天下雨吗",
+    "宝鸡到西安的高铁几点",
+    "灵活就业人员养老保险一个月交多少钱",  # near-miss: article 13 is about deferring, not the amount
+])
+def test_questions_the_policy_does_not_answer_are_not_answerable(searcher, question):
+    result = searcher.search(question, k=5)
+    assert result.answerable is False
+    assert result.relevance < result.threshold
+
+
+def test_hits_carry_the_contract_fields(searcher):
+    hit = searcher.search("创业担保贷款最多能贷多少？", k=5).hits[0]
+    assert hit.clause_id == "baoji-2020-49:2.1" and hit.doc == "baoji-2020-49" and hit.article == 1
+    assert hit.title == "优化贷款税收等政策支持个体经营发展" and hit.doc_number == "宝政办发〔2020〕49号"
+    assert hit.departments[0] == "市财政局" and hit.text.startswith("优化贷款税收")
+    assert hit.sentences[0].startswith("创业担保贷款个贷最高额度20万元")  # most relevant sentence first
+    assert len(hit.sentences) == len(hit.sentence_scores) and hit.score > 0
+
+
+def test_two_questions_in_one_message_are_both_retrieved(searcher):
+    result = searcher.search("开理发店要交登记费吗？能贷多少？", k=5)
+    assert result.parts == ["开理发店要交登记费吗", "能贷多少"]
+    assert [p.hits[0].article for p in result.by_part] == [7, 1]
+    assert {7, 1} <= {h.article for h in result.hits[:3]}
+
+
+def test_empty_or_wordless_input_is_not_answerable(searcher):
+    for text in ("", "   ", "😀😀", "？？？"):
+        result = searcher.search(text)
+        assert result.answerable is False and result.hits == []
+
+
+def test_split_question():
+    assert split_question("占道经营收费?夜市能摆摊?") == ["占道经营收费", "夜市能摆摊"]
+    assert split_question("how much is the loan, and do i pay a fee") == ["how much is the loan", "do i pay a fee"]
+    assert split_question("好的。谢谢") == ["好的 谢谢"]
