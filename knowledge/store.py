@@ -302,9 +302,12 @@ class Store:
                  str(rating), comment, channel))
             return int(cursor.lastrowid)
 
-    def feedback(self, limit: int = 100) -> list[dict]:
+    def feedback(self, limit: int = 100, rating: str | None = None) -> list[dict]:
+        query, params = "SELECT * FROM feedback", ()
+        if rating:
+            query, params = query + " WHERE rating=?", (rating,)
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM feedback ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute(query + " ORDER BY id DESC LIMIT ?", params + (limit,)).fetchall()
         return [dict(r, clause_ids=json.loads(r["clause_ids"])) for r in rows]
 
 

@@ -15,7 +15,6 @@ from aiohttp import web
 
 from knowledge import entitlements
 from knowledge.answer import compose_answer
-from knowledge.feedback import FeedbackLog
 from knowledge.search import load_searcher
 from service.config import Settings
 
@@ -26,7 +25,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 SETTINGS = web.AppKey("settings", Settings)
 SEARCHER = web.AppKey("searcher", object)
-FEEDBACK = web.AppKey("feedback", FeedbackLog)
+FEEDBACK_KINDS = ("positive", "negative", "unanswered")
 # Search and encoding are CPU-bound and not thread-safe: one worker thread keeps the event loop free.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 
@@ -140,14 +139,17 @@ def sender_hash(sender) -> str:
 
 async def feedback(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    try:
-        record_id = request.app[FEEDBACK].add(
-            kind=str(body.get("kind", "")), question=str(body.get("question", "")),
-            answer=str(body.get("answer", "")), clause_ids=[str(c) for c in body.get("clause_ids") or []],
-            sender_hash=sender_hash(body.get("sender")),
-        )
-    except ValueError as error:
-        return json_error(400, str(error), field="kind")
+    kind = body.get("kind")
+    if kind not in FEEDBACK_KINDS:
+        return json_error(400, f'field "kind" must be one of {", ".join(FEEDBACK_KINDS)}', field="kind")
+    clause_ids = body.get("clause_ids") or []
+    if not isinstance(clause_ids, list):
+        return json_error(400, 'field "clause_ids" must be a list', field="clause_ids")
+    record_id = request.app[SEARCHER].store.add_feedback(
+        kind, question=str(body.get("question", ""))[:2000], answer=str(body.get("answer", ""))[:4000],
+        clause_ids=[str(c) for c in clause_ids], sender=sender_hash(body.get("sender")),
+        channel=str(body.get("channel", ""))[:32],
+    )
     return web.json_response({"id": record_id}, status=201)
 
 
@@ -163,7 +165,8 @@ def require_staff(request: web.Request) -> None:
 
 async def recent_feedback(request: web.Request) -> web.Response:
     require_staff(request)
-    return web.json_response({"feedback": request.app[FEEDBACK].recent(kind=request.query.get("kind"))})
+    records = request.app[SEARCHER].store.feedback(rating=request.query.get("kind"))
+    return web.json_response({"feedback": [{**record, "kind": record["rating"]} for record in records]})
 
 
 CHAT_UNAVAILABLE = "对话服务暂时不可用，请稍后再试。"
@@ -186,7 +189,7 @@ async def chat(request: web.Request) -> web.Response:
 
 
 async def index_page(_: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "index.html")
+    return web.FileResponse(STATIC_DIR / "index.html", headers={"Content-Type": "text/html; charset=utf-8"})
 
 
 async def load_knowledge(app: web.Application) -> None:
@@ -195,12 +198,10 @@ async def load_knowledge(app: web.Application) -> None:
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge")
     app[SEARCHER] = await asyncio.get_running_loop().run_in_executor(
         app[EXECUTOR], lambda: load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder))
-    app[FEEDBACK] = FeedbackLog(settings.db_path.with_name("feedback.db"))
     logger.info("knowledge loaded: %s", app[SEARCHER].describe())
 
 
 async def close_knowledge(app: web.Application) -> None:
-    app[FEEDBACK].close()
     app[EXECUTOR].shutdown(wait=True)
 
 

@@ -70,3 +70,13 @@ def test_split_question():
     assert split_question("占道经营收费?夜市能摆摊?") == ["占道经营收费", "夜市能摆摊"]
     assert split_question("how much is the loan, and do i pay a fee") == ["how much is the loan", "do i pay a fee"]
     assert split_question("好的。谢谢") == ["好的 谢谢"]
+
+
+@pytest.mark.parametrize("text", ["好的", "谢谢", "转人工", "你好"])
+def test_chat_acknowledgements_are_not_policy_questions(searcher, text):
+    assert searcher.search(text).answerable is False
+
+
+def test_overlong_input_is_bounded(searcher):
+    result = searcher.search("我想问一下贷款的事情。" * 500)
+    assert len(result.parts) <= 3 and all(len(p) <= searcher.config.max_part_chars for p in result.parts)
