@@ -49,10 +49,10 @@
 
   function addCitation(citation) {
     const card = element("details", "card");
-    const label = [citation.article_label || "", citation.title || ""].join("").trim();
-    card.appendChild(element("summary", null, "依据：" + (citation.document || "宝政办发〔2020〕49号") + " " + label));
+    const label = citation.article_label || citation.title || "";
+    card.appendChild(element("summary", null, "依据：" + (citation.doc_number || citation.doc || "") + " " + label));
     if (citation.quote) card.appendChild(element("div", "quote", citation.quote));
-    if (citation.expired) card.appendChild(element("div", "expired", "注意：该条款有时限，现已过期。"));
+    (citation.expiry_notes || []).forEach(function (note) { card.appendChild(element("div", "expired", note)); });
     if (citation.departments && citation.departments.length) {
       card.appendChild(element("div", "meta", "咨询部门：" + citation.departments.join("、")));
     }

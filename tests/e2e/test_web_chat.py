@@ -44,13 +44,15 @@ def test_question_gets_cited_answer_and_quick_reply_works(services, browser):
     assert any("20万" in text for text in bot_texts(browser))
     card.click()  # expand the clause card
     assert card.get_attribute("open") is not None
+    assert not browser.find_element(By.ID, "typing").is_displayed()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "web-chat.png"))
 
     answered = len(bot_texts(browser))
     chip = browser.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])")[-1]  # feedback: 没帮助 / 有帮助
     chip.click()
     wait(browser).until(lambda b: len(bot_texts(b)) > answered)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "web-chat.png"))
+    browser.save_screenshot(str(ARTIFACTS / "web-chat-after-quick-reply.png"))
     assert (ARTIFACTS / "web-chat.png").stat().st_size > 10_000
 
 
