@@ -21,6 +21,7 @@ stop_all() {
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
   echo "all services stopped"
+  exit 0
 }
 trap stop_all INT TERM EXIT
 
@@ -43,10 +44,11 @@ cat <<MSG
 
 灵活就业政策助手 is up:
   web chat        http://127.0.0.1:${SERVICE_PORT}/
-  knowledge API   http://127.0.0.1:${SERVICE_PORT}/api/search?q=创业担保贷款最多能贷多少
+  knowledge API   http://127.0.0.1:${SERVICE_PORT}/api/search?q=%E5%88%9B%E4%B8%9A%E6%8B%85%E4%BF%9D%E8%B4%B7%E6%AC%BE  (q=创业担保贷款)
   Rasa REST       http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook
   action server   http://127.0.0.1:${ACTIONS_PORT}/health
 Logs in var/log/. Press Ctrl-C to stop all three.
 MSG
 wait -n "${pids[@]}"
-echo "a service exited; see var/log/*.log"
+echo "a service exited unexpectedly; see var/log/*.log"
+exit 1

@@ -8,6 +8,7 @@ from service.config import Settings
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # its CPU-feature probing is noise
     settings = Settings.from_env()
     started = time.perf_counter()
     searcher = load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder)
