@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=100, help="number of sequential questions")
     args = parser.parse_args()
-    questions = [item["q"] for item in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))]
+    questions = [item["q"] for item in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]]
     with tempfile.TemporaryDirectory() as workdir:
         services = Services(workdir=Path(workdir))
         started = time.perf_counter()
