@@ -19,3 +19,12 @@ def tracker_from():
 @pytest.fixture
 def dispatcher():
     return CollectingDispatcher()
+
+
+@pytest.fixture
+def replace_policy_client(monkeypatch):
+    """Makes `module`'s actions talk to `client` instead of the policy service."""
+    def install(module, client):
+        monkeypatch.setattr(module, "PolicyClient", lambda: client)
+        return client
+    return install

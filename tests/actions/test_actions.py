@@ -30,11 +30,8 @@ class FakeClient:
 
 
 @pytest.fixture
-def use_client(monkeypatch):
-    def install(client):
-        monkeypatch.setattr(actions, "PolicyClient", lambda: client)
-        return client
-    return install
+def use_client(replace_policy_client):
+    return lambda client: replace_policy_client(actions, client)
 
 
 ANSWER = {
