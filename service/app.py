@@ -25,6 +25,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 SETTINGS = web.AppKey("settings", Settings)
 SEARCHER = web.AppKey("searcher", object)
+ENGINE = web.AppKey("engine", entitlements.EntitlementEngine)
 FEEDBACK_KINDS = ("positive", "negative", "unanswered")
 # Search and encoding are CPU-bound and not thread-safe: one worker thread keeps the event loop free.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
@@ -127,7 +128,7 @@ async def documents(request: web.Request) -> web.Response:
 async def entitlements_route(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     try:
-        result = entitlements.evaluate(body)
+        result = request.app[ENGINE].evaluate(body)
     except entitlements.RequestError as error:
         return json_error(400, error.message, field=error.field)
     return web.json_response(plain(result))
@@ -192,12 +193,27 @@ async def index_page(_: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_DIR / "index.html", headers={"Content-Type": "text/html; charset=utf-8"})
 
 
+async def reload_knowledge(request: web.Request) -> web.Response:
+    """Staff: re-read the entitlement parameters and rules, and bring the index up to date with the store.
+
+    A broken parameter file is refused with its reason and the engine keeps the values it had."""
+    require_staff(request)
+    try:
+        request.app[ENGINE].reload()
+    except (entitlements.ParameterError, ValueError) as error:
+        return json_error(400, f"parameters not reloaded: {error}")
+    await in_worker(request, lambda: request.app[SEARCHER].refresh())
+    return web.json_response({"parameters": len(request.app[ENGINE].parameters),
+                              "index": request.app[SEARCHER].describe()})
+
+
 async def load_knowledge(app: web.Application) -> None:
     settings = app[SETTINGS]
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge")
     app[SEARCHER] = await asyncio.get_running_loop().run_in_executor(
         app[EXECUTOR], lambda: load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder))
+    app[ENGINE] = entitlements.EntitlementEngine(settings.parameters_dir)
     logger.info("knowledge loaded: %s", app[SEARCHER].describe())
 
 
@@ -222,4 +238,5 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/entitlements", entitlements_route)
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/feedback", recent_feedback)
+    app.router.add_post("/api/admin/reload", reload_knowledge)
     return app

@@ -15,6 +15,7 @@ class Settings:
     encoder: str | None
     rasa_url: str
     staff_token: str
+    parameters_dir: Path = PROJECT_ROOT / "knowledge" / "parameters"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -25,4 +26,5 @@ class Settings:
             encoder=os.environ.get("KNOWLEDGE_ENCODER") or None,
             rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             staff_token=os.environ.get("STAFF_TOKEN", ""),
+            parameters_dir=Path(os.environ.get("KNOWLEDGE_PARAMETERS_DIR", PROJECT_ROOT / "knowledge" / "parameters")),
         )

@@ -1,4 +1,5 @@
 import asyncio
+import shutil
 import socket
 import threading
 from pathlib import Path
@@ -8,7 +9,7 @@ import requests
 from aiohttp import web
 
 from service.app import create_app
-from service.config import Settings
+from service.config import PROJECT_ROOT, Settings
 
 STAFF_TOKEN = "test-staff-token"
 
@@ -56,8 +57,10 @@ def unused_url() -> str:
 @pytest.fixture(scope="session")
 def policy_service(tmp_path_factory):
     var = Path(tmp_path_factory.mktemp("service-var"))
+    parameters = var / "parameters"
+    shutil.copytree(PROJECT_ROOT / "knowledge" / "parameters", parameters)
     settings = Settings(db_path=var / "knowledge.db", index_dir=var / "index", encoder=None,
-                        rasa_url=unused_url(), staff_token=STAFF_TOKEN)
+                        rasa_url=unused_url(), staff_token=STAFF_TOKEN, parameters_dir=parameters)
     app = RunningApp(settings).start()
     yield app
     app.stop()

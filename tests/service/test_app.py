@@ -108,3 +108,36 @@ def test_web_chat_page_is_served(policy_service):
     page = policy_service.get("/")
     assert page.status_code == 200 and "灵活就业政策助手" in page.text
     assert policy_service.get("/static/chat.js").status_code == 200
+
+
+def startup_subsidy(policy_service) -> dict:
+    body = policy_service.post("/api/entitlements", json={
+        "age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"]}).json()
+    return next(item for item in body["entitlements"] if item["id"] == "startup_subsidy")
+
+
+def test_staff_change_an_amount_in_yaml_and_reload_without_restart(policy_service):
+    path = policy_service.settings.parameters_dir / "startup_subsidy.yaml"
+    original = path.read_text(encoding="utf-8")
+    assert policy_service.post("/api/admin/reload").status_code == 401
+    try:
+        path.write_text(original.replace("value: 5000", "value: 6000"), encoding="utf-8")
+        assert startup_subsidy(policy_service)["amount"] == 5000  # nothing changes until the reload
+        assert policy_service.post("/api/admin/reload", headers=STAFF).status_code == 200
+        assert startup_subsidy(policy_service)["amount"] == 6000
+    finally:
+        path.write_text(original, encoding="utf-8")
+        policy_service.post("/api/admin/reload", headers=STAFF)
+    assert startup_subsidy(policy_service)["amount"] == 5000
+
+
+def test_broken_parameter_file_is_refused_and_old_values_kept(policy_service):
+    path = policy_service.settings.parameters_dir / "startup_subsidy.yaml"
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(original + "\nunexpected_key: 1\n", encoding="utf-8")
+        response = policy_service.post("/api/admin/reload", headers=STAFF)
+        assert response.status_code == 400 and "not reloaded" in response.json()["error"]
+        assert startup_subsidy(policy_service)["amount"] == 5000
+    finally:
+        path.write_text(original, encoding="utf-8")
