@@ -20,6 +20,7 @@ FEEDBACK_BUTTONS = [
     {"title": "有帮助", "payload": "/feedback_positive"},
     {"title": "没帮助", "payload": "/feedback_negative"},
 ]
+SCREENING_BUTTON = {"title": "算算我能享受哪些", "payload": "/check_entitlements"}
 SERVICE_DOWN_REPLY = "抱歉，政策知识库暂时连接不上，请稍后再问，或者转人工由工作人员为您解答。"
 NOT_COVERED_REPLY = "抱歉，{documents}没有涉及这个问题，我不想给您不准确的答复。需要为您转人工吗？"
 KNOWN_DOCUMENTS_FALLBACK = "我收录的灵活就业政策文件"
@@ -70,7 +71,8 @@ class ActionAnswerPolicy(Action):
         if answer.get("citations"):
             dispatcher.utter_message(json_message={"citations": answer["citations"]})
         if not tracker.active_loop_name:  # mid-screening the form asks its next question instead
-            dispatcher.utter_message(text=FEEDBACK_PROMPT, buttons=FEEDBACK_BUTTONS)
+            offer = [SCREENING_BUTTON] if answer.get("offer_screening") else []
+            dispatcher.utter_message(text=FEEDBACK_PROMPT, buttons=FEEDBACK_BUTTONS + offer)
         return []
 
 

@@ -110,8 +110,16 @@ async def answer(request: web.Request) -> web.Response:
         return json_error(400, 'field "q" is required and must be a non-empty string', field="q")
     if len(question) > MAX_QUERY_CHARS:
         return json_error(400, f'field "q" is longer than {MAX_QUERY_CHARS} characters', field="q")
-    result = await in_worker(request, lambda: compose_answer(question, searcher_of(request), today=date.today()))
-    return web.json_response(plain(result))
+    result = plain(await in_worker(
+        request, lambda: compose_answer(question, searcher_of(request), today=date.today())))
+    result["offer_screening"] = cites_entitlement_clause(request.app[ENGINE], result.get("citations") or [])
+    return web.json_response(result)
+
+
+def cites_entitlement_clause(engine: entitlements.EntitlementEngine, citations: list[dict]) -> bool:
+    """The answer quotes a clause the entitlement calculator covers: worth offering a personal screening."""
+    covered = {article["clause_id"] for article in engine.rules.articles.values()}
+    return any(citation.get("clause_id") in covered for citation in citations)
 
 
 async def clause(request: web.Request) -> web.Response:

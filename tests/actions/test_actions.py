@@ -52,6 +52,12 @@ async def test_answer_quotes_parts_then_citations_then_feedback_prompt(tracker_f
     assert [b["payload"] for b in dispatcher.messages[2]["buttons"]] == ["/feedback_positive", "/feedback_negative"]
 
 
+async def test_screening_is_offered_after_an_answer_the_calculator_covers(tracker_from, dispatcher, use_client):
+    use_client(FakeClient(answer={**ANSWER, "offer_screening": True}))
+    await actions.ActionAnswerPolicy().run(dispatcher, tracker_from("loan_question"), {})
+    assert "/check_entitlements" in [b["payload"] for b in dispatcher.messages[-1]["buttons"]]
+
+
 async def test_no_feedback_prompt_while_the_screening_form_is_active(tracker_from, dispatcher, use_client):
     use_client(FakeClient(answer=ANSWER))
     tracker = tracker_from("loan_question")

@@ -51,6 +51,13 @@ def test_answer_quotes_and_cites(policy_service):
     assert "20万" in text and "宝政办发〔2020〕49号" in text and "（一）" in text
     assert all(len(part.encode("utf-8")) <= 2048 for part in body["parts"])
     assert body["citations"][0]["clause_id"] == "baoji-2020-49:2.1"
+    assert body["offer_screening"] is True  # article （一） has entitlements to calculate
+
+
+def test_answer_without_entitlements_offers_no_screening(policy_service):
+    body = policy_service.post("/api/answer", json={"q": "家政服务业有什么支持"}).json()
+    assert body["answerable"] is True
+    assert body["offer_screening"] is False
 
 
 @pytest.mark.parametrize("body", [{}, {"q": ""}, {"q": 5}, [1, 2]])
