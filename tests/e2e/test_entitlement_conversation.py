@@ -40,3 +40,13 @@ def test_stopping_the_screening(services):
     reply = reply_text(services.say(sender, "算了"))
     assert "5000" not in reply
     assert "20万" in reply_text(services.say(sender, "创业担保贷款最多能贷多少？"))
+
+
+def test_correction_after_the_list_recalculates(services):
+    sender = new_sender()
+    first = reply_text(services.say(sender, "我是农民工，44岁，想开个面馆，能享受啥？"))
+    assert "✅ 秦青优惠贷" in first
+    corrected = reply_text(services.say(sender, "不对，我50岁"))
+    assert "50岁" in corrected
+    assert "✅ 秦青优惠贷" not in corrected  # 45 岁以下 no longer holds
+    assert "✅ 一次性创业补贴" in corrected
