@@ -16,6 +16,18 @@
     return id;
   }
 
+  // The transcript is kept per browser too, so a reload shows the conversation instead of starting over.
+  const HISTORY_KEY = "policy-chat-history";
+  const HISTORY_LIMIT = 80;
+  function loadHistory() {
+    try { return JSON.parse(localStorage.getItem(HISTORY_KEY) || "[]"); } catch (error) { return []; }
+  }
+  function remember(entry) {
+    const history = loadHistory();
+    history.push(entry);
+    localStorage.setItem(HISTORY_KEY, JSON.stringify(history.slice(-HISTORY_LIMIT)));
+  }
+
   function element(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -71,6 +83,7 @@
 
   async function send(payload, shown) {
     addBubble("user", shown || payload);
+    remember({ user: shown || payload });
     typing.hidden = false;
     log.appendChild(typing);
     scrollDown();
@@ -82,7 +95,7 @@
         body: JSON.stringify({ sender: senderId(), message: payload }),
       });
       const body = await response.json();
-      (body.messages || []).forEach(render);
+      (body.messages || []).forEach(function (message) { render(message); remember({ bot: message }); });
       if (body.error && !(body.messages || []).length) addBubble("notice", body.error);
     } catch (error) {
       addBubble("notice", "网络好像断了，请稍后再试。");
@@ -101,5 +114,11 @@
     send(text);
   });
   document.getElementById("handoff").addEventListener("click", function () { send("/human_handoff", "转人工"); });
-  if (!log.children.length) send("/greet", "你好");
+  const history = loadHistory();
+  history.forEach(function (entry) {
+    if (entry.user) addBubble("user", entry.user);
+    else if (entry.bot) render(entry.bot);
+  });
+  log.querySelectorAll(".chip").forEach(function (chip) { chip.disabled = true; });  // old quick replies
+  if (!history.length) send("/greet", "你好");
 })();

@@ -1,10 +1,12 @@
 """Starts the three real services on free ports for end-to-end tests (once per test session)."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -50,6 +52,15 @@ class Services:
     @property
     def tracker_db(self) -> Path:
         return self.workdir / "tracker.db"
+
+    def user_texts(self, sender: str) -> list[str]:
+        """User messages of `sender` as persisted in Rasa's SQLite tracker store."""
+        if not self.tracker_db.exists():
+            return []
+        with sqlite3.connect(f"file:{self.tracker_db}?mode=ro", uri=True) as connection:
+            rows = connection.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
+                                      (sender,)).fetchall()
+        return [json.loads(data).get("text") for (data,) in rows]
 
     @property
     def actions_url(self) -> str:

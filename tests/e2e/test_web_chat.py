@@ -56,11 +56,14 @@ def test_question_gets_cited_answer_and_quick_reply_works(services, browser):
     assert (ARTIFACTS / "web-chat.png").stat().st_size > 10_000
 
 
-def test_sender_id_persists_across_reloads(services, browser):
+def test_sender_id_and_transcript_persist_across_reloads(services, browser):
     browser.get(services.service_url + "/")
     first = browser.execute_script("return localStorage.getItem('policy-chat-sender')")
+    shown = browser.find_element(By.ID, "log").text
     browser.refresh()
     assert browser.execute_script("return localStorage.getItem('policy-chat-sender')") == first
+    assert "创业担保贷款最多能贷多少？" in shown
+    wait(browser).until(lambda b: "创业担保贷款最多能贷多少？" in b.find_element(By.ID, "log").text)
 
 
 def test_handoff_button_shows_transfer_notice(services, browser):

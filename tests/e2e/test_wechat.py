@@ -9,7 +9,6 @@ service's /api/answer for one question (tests/e2e/policy_proxy.py) — no test h
 """
 import json
 import re
-import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -59,12 +58,7 @@ def ask(webhook, wechat, xml):
 
 def user_messages(services, sender):
     """What Rasa recorded as said by this sender: the independent proof that a message was processed."""
-    if not services.tracker_db.exists():
-        return []
-    with sqlite3.connect(f"file:{services.tracker_db}?mode=ro", uri=True) as connection:
-        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user'",
-                                  (sender,)).fetchall()
-    return [json.loads(data).get("text") for (data,) in rows]
+    return services.user_texts(sender)
 
 
 # --- URL verification ------------------------------------------------------------------------------
