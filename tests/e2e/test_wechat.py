@@ -7,7 +7,6 @@ late and long answers arrive at the fake customer-service API (tests/e2e/fake_we
 Slow and 5,000-character answers come from the real bot: the policy proxy delays or rewrites the policy
 service's /api/answer for one question (tests/e2e/policy_proxy.py) — no test hooks in production code.
 """
-import json
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
