@@ -20,6 +20,17 @@ TOO_LONG_REPLY = (
 )
 
 
+PROCESSING_FAILED_REPLY = "抱歉，系统刚才出了点问题，请稍后再问一次，或回复“转人工”。"
+
+
+def with_fallback_reply(messages: list) -> list:
+    """Every user message deserves an answer: when the bot produced nothing (e.g. the action server is
+    down, which Rasa only logs), say so politely instead of leaving the user with silence."""
+    if any(message.get("text") or message.get("custom") or message.get("buttons") for message in messages):
+        return messages
+    return list(messages) + [{"text": PROCESSING_FAILED_REPLY}]
+
+
 @dataclass(frozen=True)
 class Screened:
     text: str

@@ -14,10 +14,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.guard import BadRequest, parse_rest_body, screen_text
+from bot.guard import BadRequest, parse_rest_body, screen_text, with_fallback_reply
 
 logger = logging.getLogger(__name__)
-PROCESSING_FAILED_REPLY = "抱歉，系统刚才出了点问题，请稍后再问一次，或回复“转人工”。"
 
 
 class GuardedRestInput(RestInput):
@@ -48,7 +47,7 @@ class GuardedRestInput(RestInput):
                 )
             except Exception:  # the user still gets an answer; the traceback goes to the log
                 logger.exception("processing a REST message failed")
-                collector.messages.append({"recipient_id": sender, "text": PROCESSING_FAILED_REPLY})
-            return response.json(collector.messages)
+            replies = with_fallback_reply(collector.messages)
+            return response.json([{"recipient_id": sender, **message} for message in replies])
 
         return webhook

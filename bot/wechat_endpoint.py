@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
-from bot.guard import NO_TEXT_REPLY, screen_text
+from bot.guard import NO_TEXT_REPLY, screen_text, with_fallback_reply
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
 from bot.wechat_config import WeChatSettings
 from bot.wechat_crypto import ForgedRequest, SafeMode, UndecryptableBody, valid_signature
@@ -38,7 +38,6 @@ logger = logging.getLogger(__name__)
 SUCCESS = "success"  # WeChat: "received, no passive reply" — it neither shows anything nor retries
 WELCOME_MESSAGE = "/greet"  # subscribers get the bot's own greeting: what it can do, with examples
 VOICE_NOT_RECOGNISED_REPLY = "抱歉，没能听清您的语音 😅 请直接打字提问，例如：“创业担保贷款最多能贷多少？”"
-PROCESSING_FAILED_REPLY = "抱歉，系统刚才出了点问题，请稍后再问一次，或回复“转人工”。"
 CUSTOMER_SERVICE_WINDOW_S = 48 * 3600
 FOLLOW_UP_DELAY_S = 1.0
 MAX_ECHOSTR_CHARS = 256
@@ -206,8 +205,8 @@ class WeChatEndpoint:
             messages = await self.ask_bot(openid, self.buttons.resolve(openid, text), metadata)
         except Exception:  # the user still gets an answer; the traceback goes to the log
             logger.exception("wechat: processing a message from %s failed", pseudonym(openid))
-            messages = [{"text": PROCESSING_FAILED_REPLY}]
-        reply = bot_reply(messages)
+            messages = []
+        reply = bot_reply(with_fallback_reply(messages))
         self.buttons.remember(openid, reply.buttons)
         return reply
 

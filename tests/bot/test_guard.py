@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from bot.guard import EMPTY_REPLY, MAX_CHARS, NO_TEXT_REPLY, BadRequest, parse_rest_body, screen_text
+from bot.guard import (EMPTY_REPLY, MAX_CHARS, NO_TEXT_REPLY, PROCESSING_FAILED_REPLY, BadRequest, parse_rest_body,
+                       screen_text, with_fallback_reply)
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x1b\x07", "\u200b\u200e"])
@@ -55,3 +56,12 @@ def test_sender_defaults():
 def test_bad_bodies_are_rejected_with_a_reason(raw, reason):
     with pytest.raises(BadRequest, match=reason):
         parse_rest_body(raw)
+
+
+def test_silence_from_the_bot_becomes_a_polite_apology():
+    assert with_fallback_reply([]) == [{"text": PROCESSING_FAILED_REPLY}]
+
+
+def test_real_replies_are_left_alone():
+    replies = [{"text": "您好"}, {"custom": {"handoff": True}}]
+    assert with_fallback_reply(replies) == replies
