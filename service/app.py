@@ -247,4 +247,6 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/feedback", recent_feedback)
     app.router.add_post("/api/admin/reload", reload_knowledge)
+    from service.staff import add_staff_routes  # staff.py builds on this module's helpers
+    add_staff_routes(app)
     return app

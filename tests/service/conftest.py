@@ -45,7 +45,10 @@ class RunningApp:
         return requests.get(self.url + path, timeout=30, **kwargs)
 
     def post(self, path: str, **kwargs) -> requests.Response:
-        return requests.post(self.url + path, timeout=30, **kwargs)
+        return requests.post(self.url + path, timeout=60, **kwargs)
+
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return requests.put(self.url + path, timeout=60, **kwargs)
 
 
 def unused_url() -> str:

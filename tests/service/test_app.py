@@ -148,3 +148,66 @@ def test_broken_parameter_file_is_refused_and_old_values_kept(policy_service):
         assert startup_subsidy(policy_service)["amount"] == 5000
     finally:
         path.write_text(original, encoding="utf-8")
+
+
+# --- staff keep the knowledge base current -------------------------------------------------------------
+def top_article(policy_service, question: str):
+    body = policy_service.get("/api/search", params={"q": question}).json()
+    return body["hits"][0]["article"] if body["answerable"] and body["hits"] else None
+
+
+def test_staff_routes_need_the_token(policy_service):
+    assert policy_service.post("/api/clauses/baoji-2020-49:3.8/retire", json={"editor": "x"}).status_code == 401
+    assert policy_service.put("/api/clauses/baoji-2020-49:3.8", json={"text": "x", "editor": "x"}).status_code == 401
+
+
+def test_retired_clause_is_no_longer_answered_and_can_be_restored(policy_service):
+    question = "夜里在广场支个小摊行不行"
+    assert top_article(policy_service, question) == 8
+    retired = policy_service.post("/api/clauses/baoji-2020-49:3.8/retire", headers=STAFF,
+                                  json={"editor": "王科员", "reason": "测试下架"})
+    assert retired.status_code == 200 and retired.json()["active"] is False
+    try:
+        assert top_article(policy_service, question) != 8
+    finally:
+        policy_service.post("/api/clauses/baoji-2020-49:3.8/restore", headers=STAFF, json={"editor": "王科员"})
+    assert top_article(policy_service, question) == 8
+    history = policy_service.get("/api/clauses/baoji-2020-49:3.8/history", headers=STAFF).json()["history"]
+    assert [entry["action"] for entry in history][-2:] == ["retire", "restore"]
+    assert history[-2]["editor"] == "王科员"
+
+
+def test_edited_text_is_searched_and_quoted_without_restart(policy_service):
+    clause_id = "baoji-2020-49:4.9"
+    original = policy_service.get(f"/api/clauses/{clause_id}").json()["text"]
+    edited = original.replace("提供登记、培训、招聘等便利化公共就业服务", "提供登记、培训、招聘、法律援助等便利化公共就业服务")
+    assert edited != original
+    try:
+        response = policy_service.put(f"/api/clauses/{clause_id}", headers=STAFF,
+                                      json={"text": edited, "editor": "李科长", "note": "补充服务内容"})
+        assert response.status_code == 200 and response.json()["version"] == 2
+        answer = policy_service.post("/api/answer", json={"q": "社区就业服务平台提供法律援助吗"}).json()
+        assert "法律援助" in "\n".join(answer["parts"])
+    finally:
+        policy_service.put(f"/api/clauses/{clause_id}", headers=STAFF, json={"text": original, "editor": "李科长"})
+
+
+def test_edit_of_unknown_clause_is_404_and_bad_edit_is_400(policy_service):
+    assert policy_service.put("/api/clauses/nope:1", headers=STAFF,
+                              json={"text": "x", "editor": "y"}).status_code == 404
+    response = policy_service.put("/api/clauses/baoji-2020-49:4.9", headers=STAFF, json={"text": "  "})
+    assert response.status_code == 400 and response.json()["field"] == "text"
+
+
+def test_staff_add_a_document_from_text(policy_service):
+    text = ("某市人民政府办公室文件\n\n某政办发〔2026〕7号\n\n某市人民政府办公室 关于试行夜市摊位登记的通知\n\n"
+            "一、登记办法\n\n（一）夜市摊位实行免费登记。摊主凭身份证在街道办登记。（市城市管理执法局负责）\n\n"
+            "某市人民政府办公室\n\n2026年1月5日\n")
+    response = policy_service.post("/api/documents", headers=STAFF,
+                                   json={"doc_id": "test-2026-7", "text": text, "editor": "李科长"})
+    assert response.status_code == 201, response.text
+    assert response.json()["clauses"] >= 1
+    documents = policy_service.get("/api/documents").json()["documents"]
+    assert any(doc["doc_id"] == "test-2026-7" for doc in documents)
+    bad = policy_service.post("/api/documents", headers=STAFF, json={"doc_id": "Bad Id", "text": text, "editor": "x"})
+    assert bad.status_code == 400 and bad.json()["field"] == "doc_id"

@@ -1,0 +1,101 @@
+"""Staff routes: keep the knowledge base current without a developer or a restart.
+
+Every change goes to the SQLite store as a new clause version (who, when, why); the search index is
+brought up to date before the response, so the next question already sees the change.
+"""
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from knowledge.parser import parse_document
+from knowledge.store import ClauseNotFound
+from service import app as core
+
+DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
+MAX_DOCUMENT_CHARS = 500_000
+
+
+def required_text(body: dict, field: str, limit: int = 20_000) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise web.HTTPBadRequest(text=f'{{"error": "field \\"{field}\\" is required", "field": "{field}"}}',
+                                 content_type="application/json")
+    if len(value) > limit:
+        raise web.HTTPBadRequest(text=f'{{"error": "field \\"{field}\\" is too long", "field": "{field}"}}',
+                                 content_type="application/json")
+    return value.strip()
+
+
+async def staff_body(request: web.Request) -> dict:
+    core.require_staff(request)
+    return await core.read_json_object(request)
+
+
+async def apply_change(request: web.Request, change):
+    """Run a store change and refresh the index in the knowledge worker; 404 for an unknown clause."""
+    def run():
+        result = change(request.app[core.SEARCHER].store)
+        request.app[core.SEARCHER].refresh()
+        return result
+    try:
+        return await core.in_worker(request, run)
+    except ClauseNotFound:
+        raise web.HTTPNotFound(text='{"error": "no such clause"}', content_type="application/json")
+
+
+async def edit_clause(request: web.Request) -> web.Response:
+    body = await staff_body(request)
+    text, editor = required_text(body, "text"), required_text(body, "editor", 100)
+    note = str(body.get("note", ""))[:500]
+    clause_id = request.match_info["clause_id"]
+    clause = await apply_change(request, lambda store: store.update_clause(clause_id, text, editor, note))
+    return web.json_response(core.plain(clause))
+
+
+async def retire_clause(request: web.Request) -> web.Response:
+    body = await staff_body(request)
+    editor, reason = required_text(body, "editor", 100), str(body.get("reason", ""))[:500]
+    clause_id = request.match_info["clause_id"]
+    clause = await apply_change(request, lambda store: store.retire_clause(clause_id, editor, reason))
+    return web.json_response(core.plain(clause))
+
+
+async def restore_clause(request: web.Request) -> web.Response:
+    body = await staff_body(request)
+    editor, note = required_text(body, "editor", 100), str(body.get("note", ""))[:500]
+    clause_id = request.match_info["clause_id"]
+    clause = await apply_change(request, lambda store: store.restore_clause(clause_id, editor, note))
+    return web.json_response(core.plain(clause))
+
+
+async def clause_history(request: web.Request) -> web.Response:
+    core.require_staff(request)
+    clause_id = request.match_info["clause_id"]
+    if request.app[core.SEARCHER].store.clause(clause_id) is None:
+        return core.json_error(404, "no such clause")
+    return web.json_response({"history": core.plain(request.app[core.SEARCHER].store.history(clause_id))})
+
+
+async def add_document(request: web.Request) -> web.Response:
+    """Add or re-load a policy document from its plain text (same format as knowledge/data/*.txt)."""
+    body = await staff_body(request)
+    doc_id = required_text(body, "doc_id", 64)
+    if not DOC_ID.match(doc_id):
+        return core.json_error(400, 'field "doc_id" must be lower-case letters, digits and "-"', field="doc_id")
+    text, editor = required_text(body, "text", MAX_DOCUMENT_CHARS), required_text(body, "editor", 100)
+    document = parse_document(text, doc_id)
+    if not document.clauses:
+        return core.json_error(400, "no clauses found in the text: is it a numbered policy document?", field="text")
+    changed = await apply_change(request, lambda store: store.add_document(document, editor=editor))
+    return web.json_response({"doc_id": doc_id, "changed": changed, "clauses": len(document.clauses),
+                              "number": document.number, "title": document.title}, status=201 if changed else 200)
+
+
+def add_staff_routes(app: web.Application) -> None:
+    app.router.add_put("/api/clauses/{clause_id}", edit_clause)
+    app.router.add_post("/api/clauses/{clause_id}/retire", retire_clause)
+    app.router.add_post("/api/clauses/{clause_id}/restore", restore_clause)
+    app.router.add_get("/api/clauses/{clause_id}/history", clause_history)
+    app.router.add_post("/api/documents", add_document)
