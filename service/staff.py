@@ -54,20 +54,16 @@ async def edit_clause(request: web.Request) -> web.Response:
     return web.json_response(core.plain(clause))
 
 
-async def retire_clause(request: web.Request) -> web.Response:
-    body = await staff_body(request)
-    editor, reason = required_text(body, "editor", 100), str(body.get("reason", ""))[:500]
-    clause_id = request.match_info["clause_id"]
-    clause = await apply_change(request, lambda store: store.retire_clause(clause_id, editor, reason))
-    return web.json_response(core.plain(clause))
-
-
-async def restore_clause(request: web.Request) -> web.Response:
-    body = await staff_body(request)
-    editor, note = required_text(body, "editor", 100), str(body.get("note", ""))[:500]
-    clause_id = request.match_info["clause_id"]
-    clause = await apply_change(request, lambda store: store.restore_clause(clause_id, editor, note))
-    return web.json_response(core.plain(clause))
+def activation_route(retire: bool):
+    """Retire (take out of answers) or restore a clause; the reason goes into its version history."""
+    async def handler(request: web.Request) -> web.Response:
+        body = await staff_body(request)
+        editor, note = required_text(body, "editor", 100), str(body.get("reason") or body.get("note") or "")[:500]
+        clause_id = request.match_info["clause_id"]
+        change = (lambda store: store.retire_clause(clause_id, editor, note)) if retire else \
+                 (lambda store: store.restore_clause(clause_id, editor, note))
+        return web.json_response(core.plain(await apply_change(request, change)))
+    return handler
 
 
 async def clause_history(request: web.Request) -> web.Response:
@@ -95,7 +91,7 @@ async def add_document(request: web.Request) -> web.Response:
 
 def add_staff_routes(app: web.Application) -> None:
     app.router.add_put("/api/clauses/{clause_id}", edit_clause)
-    app.router.add_post("/api/clauses/{clause_id}/retire", retire_clause)
-    app.router.add_post("/api/clauses/{clause_id}/restore", restore_clause)
+    app.router.add_post("/api/clauses/{clause_id}/retire", activation_route(retire=True))
+    app.router.add_post("/api/clauses/{clause_id}/restore", activation_route(retire=False))
     app.router.add_get("/api/clauses/{clause_id}/history", clause_history)
     app.router.add_post("/api/documents", add_document)
