@@ -83,7 +83,14 @@ def lead_title(sentence: str, limit: int = 20) -> str:
     return re.split(r"[，、；：。]", sentence, maxsplit=1)[0][:limit]
 
 
-def numbered_article(block: list[str], rng: random.Random) -> str:
+def tagged(sentence: str, tag: str, item_number: int) -> str:
+    """Makes a sentence unique to its copy ("…（咸阳12号文第3项）。") so no two chunks share a text."""
+    if not tag:
+        return sentence
+    return f"{sentence.rstrip('。')}（{tag}第{item_number}项）。"
+
+
+def numbered_article(block: list[str], rng: random.Random, tag: str = "") -> str:
     """'（一）Title。s1。s2。(depts)' → the title line, then "n. lead。sentence" items in shuffled order."""
     joined = "".join(line.strip() for line in block)  # also repairs page breaks inside sentences
     departments = ""
@@ -92,7 +99,8 @@ def numbered_article(block: list[str], rng: random.Random) -> str:
         joined, departments = joined[:match.start()], match.group(0)
     title, *body = sentences_of(joined)
     rng.shuffle(body)
-    items = [f"{number}. {lead_title(sentence)}。{sentence}" for number, sentence in enumerate(body, start=1)]
+    items = [f"{number}. {lead_title(sentence)}。{tagged(sentence, tag, number)}"
+             for number, sentence in enumerate(body, start=1)]
     if departments and items:
         items[-1] += departments
     return "\n".join([title, *items])
@@ -109,8 +117,14 @@ def perturb_numbers(text: str, rng: random.Random) -> str:
     return AMOUNT.sub(scale, text)
 
 
-def synthetic_document(source_text: str, source_id: str, copy_number: int) -> tuple[str, str]:
-    """Returns (doc_id, text) of a deterministic perturbed copy of a source document."""
+def synthetic_document(source_text: str, source_id: str, copy_number: int,
+                       distinct: bool = True) -> tuple[str, str]:
+    """Returns (doc_id, text) of a deterministic perturbed copy of a source document.
+
+    distinct: tag every item so its text occurs nowhere else. Without it most sentences repeat
+    verbatim across copies (as real city documents copying a provincial one do), and an indexer
+    that encodes each distinct text once builds far faster than for 50× genuinely new text.
+    """
     rng = random.Random(f"{source_id}:{copy_number}")
     city = CITIES[copy_number % len(CITIES)]
     code = ISSUER_CODES[copy_number % len(ISSUER_CODES)]
@@ -118,12 +132,13 @@ def synthetic_document(source_text: str, source_id: str, copy_number: int) -> tu
     # Numbers first, item numbering after, so "1. 2. 3." stay sequential.
     text = perturb_numbers(text.replace("宝鸡", city), rng)
     header, blocks, tail = split_blocks(text)
-    rendered = [numbered_article(block, rng) if ARTICLE_HEADING.match(block[0]) else "\n".join(block)
+    tag = f"{city}{copy_number}号文" if distinct else ""
+    rendered = [numbered_article(block, rng, tag) if ARTICLE_HEADING.match(block[0]) else "\n".join(block)
                 for block in blocks]
     return f"synthetic-{source_id}-{copy_number:03d}", "\n".join([*header, *rendered, *tail])
 
 
-def knowledge_base_documents(factor: int) -> list:
+def knowledge_base_documents(factor: int, distinct: bool = True) -> list:
     """The real documents plus enough synthetic copies to make the base `factor` times larger."""
     from knowledge.parser import parse_document
 
@@ -132,7 +147,7 @@ def knowledge_base_documents(factor: int) -> list:
     documents = [parse_document(text, doc_id) for doc_id, text in sources]
     for copy_number in range(1, factor):
         for source_id, source_text in sources:
-            doc_id, text = synthetic_document(source_text, source_id, copy_number)
+            doc_id, text = synthetic_document(source_text, source_id, copy_number, distinct)
             documents.append(parse_document(text, doc_id))
     return documents
 
@@ -176,18 +191,30 @@ def count_clauses(store_path: Path) -> int:
             close()
 
 
-def measure_factor(factor: int, encoder_spec: str | None, k: int, passes: int) -> dict:
+def index_chunk_counts(index_dir: Path) -> tuple[int | None, int | None]:
+    """(chunks in the index, chunks the build actually encoded) from the index metadata, if recorded."""
+    try:
+        from knowledge.index import read_meta
+
+        meta = read_meta(index_dir)
+    except Exception:  # noqa: BLE001 - optional diagnostics; the bench works without them
+        return None, None
+    return meta.get("n_chunks"), meta.get("encoded_chunks")
+
+
+def measure_factor(factor: int, encoder_spec: str | None, k: int, passes: int, distinct: bool) -> dict:
     load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     questions = evaluation.load_questions()
     encoder = evaluation.make_encoder(encoder_spec)
     started = time.perf_counter()
-    documents = knowledge_base_documents(factor)
+    documents = knowledge_base_documents(factor, distinct)
     parse_seconds = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix=f"bench-kb-{factor}x-") as tmp:
         started = time.perf_counter()
         store_path, index_dir, build_seconds = evaluation.build_knowledge_base(
             Path(tmp), documents, encoder)
         store_seconds = time.perf_counter() - started - build_seconds
+        n_chunks, encoded_chunks = index_chunk_counts(index_dir)
         searcher = evaluation.load_searcher(store_path, index_dir, encoder)
         rss_loaded = rss_mb()
         outcomes = evaluation.run_questions(searcher, questions, k, passes)
@@ -199,6 +226,8 @@ def measure_factor(factor: int, encoder_spec: str | None, k: int, passes: int) -
             "documents": len(documents),
             "clauses": count_clauses(store_path),
             "sentences": sum(len(getattr(c, "sentences", []) or []) for d in documents for c in d.clauses),
+            "chunks": n_chunks,
+            "encoded": encoded_chunks,
             "parse_s": parse_seconds,
             "store_s": store_seconds,
             "build_s": build_seconds,
@@ -221,12 +250,14 @@ def measure_factor(factor: int, encoder_spec: str | None, k: int, passes: int) -
 RESULT_PREFIX = "BENCH_RESULT "
 
 
-def run_factor_in_child(factor: int, encoder_spec: str | None, k: int, passes: int) -> dict:
+def run_factor_in_child(factor: int, encoder_spec: str | None, k: int, passes: int, distinct: bool) -> dict:
     """Measures one factor in a fresh interpreter; its result comes back as a line on stdout."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", str(factor),
                "--k", str(k), "--passes", str(passes)]
     if encoder_spec:
         command += ["--encoder", encoder_spec]
+    if not distinct:
+        command.append("--shared-text")
     completed = subprocess.run(command, stdout=subprocess.PIPE, text=True)
     for line in reversed(completed.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
@@ -237,7 +268,8 @@ def run_factor_in_child(factor: int, encoder_spec: str | None, k: int, passes: i
 # ── output ────────────────────────────────────────────────────────────────────
 COLUMNS = (
     ("factor", "×", "{:d}"), ("documents", "docs", "{:d}"), ("clauses", "clauses", "{:d}"),
-    ("sentences", "sentences", "{:d}"), ("build_s", "index build s", "{:.2f}"),
+    ("sentences", "sentences", "{:d}"), ("chunks", "chunks", "{:d}"), ("encoded", "encoded", "{:d}"),
+    ("build_s", "index build s", "{:.2f}"),
     ("store_s", "store s", "{:.2f}"), ("index_mb", "index MB", "{:.1f}"),
     ("p50_ms", "p50 ms", "{:.1f}"), ("p95_ms", "p95 ms", "{:.1f}"), ("max_ms", "max ms", "{:.1f}"),
     ("best_p50_ms", "best p50 ms", "{:.1f}"), ("best_p95_ms", "best p95 ms", "{:.1f}"),
@@ -269,7 +301,7 @@ def target_line(row: dict) -> str:
     return f"* {row['factor']}× ({row['clauses']} clauses): p95 " + ", ".join(marks)
 
 
-def render_report(rows: list[dict], n_questions: int, passes: int) -> str:
+def render_report(rows: list[dict], n_questions: int, passes: int, distinct: bool) -> str:
     lines = [
         "# Scaling benchmark",
         "",
@@ -278,7 +310,12 @@ def render_report(rows: list[dict], n_questions: int, passes: int) -> str:
         "",
         "Factor N = the real document plus N−1 synthetic, perturbed copies (other city, amounts and "
         "document number; sentences shuffled and written as numbered sub-clauses), ingested through "
-        "the parser and Store. Latency: `Searcher.search` (k = 10) for each of the "
+        "the parser and Store. "
+        + ("Every synthetic item carries a copy-specific tag, so no two chunks share a text and the "
+           "build encodes all of them (worst case). " if distinct else
+           "Synthetic copies repeat most sentences verbatim (`--shared-text`), so an indexer that "
+           "encodes each distinct text once encodes far fewer chunks than it stores. ")
+        + "`chunks` = chunks in the index, `encoded` = chunks the build ran through the encoder. Latency: `Searcher.search` (k = 10) for each of the "
         f"{n_questions} questions of `knowledge/eval/questions.yaml`, warm (one untimed pass), "
         f"{passes} timed passes; \"best\" takes each question's fastest pass, which discounts bursts "
         "of load from other processes. `load` is the 1-minute load average when the factor started "
@@ -304,6 +341,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--min-clauses", type=int, default=MIN_LARGEST_CLAUSES,
                         help="if the largest factor has fewer clauses, measure the smallest factor that "
                              "reaches this many instead (0: off)")
+    parser.add_argument("--shared-text", action="store_true",
+                        help="let synthetic copies repeat sentences verbatim (default: every chunk distinct)")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--passes", type=int, default=3, help="timed passes over the questions")
     parser.add_argument("--report", type=Path, default=REPORT_PATH)
@@ -316,14 +355,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args.child:
-        result = measure_factor(args.child, args.encoder, args.k, args.passes)
+        result = measure_factor(args.child, args.encoder, args.k, args.passes, not args.shared_text)
         print(RESULT_PREFIX + json.dumps(result), flush=True)
         return 0
     factors = planned_factors(args.factors, args.min_clauses)
     rows = []
     for factor in factors:
         print(f"measuring {factor}× …", flush=True)
-        rows.append(run_factor_in_child(factor, args.encoder, args.k, args.passes))
+        rows.append(run_factor_in_child(factor, args.encoder, args.k, args.passes, not args.shared_text))
         print("  " + row_summary(rows[-1]), flush=True)
         save(rows, args)  # after every factor: a long run that dies still leaves its figures
     print()
@@ -357,7 +396,8 @@ def save(rows: list[dict], args: argparse.Namespace) -> None:
     measured = [row for row in rows if "error" not in row]
     if measured and not args.no_report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        report = render_report(measured, len(evaluation.load_questions()), args.passes)
+        report = render_report(measured, len(evaluation.load_questions()), args.passes,
+                               not args.shared_text)
         args.report.write_text(report, encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
