@@ -272,6 +272,11 @@ class ItemResult:
     def ok(self) -> bool:
         return all(turn.ok for turn in self.turns)
 
+    def as_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "dialogue": self.dialogue, "ok": self.ok,
+                "turns": [{**dataclasses.asdict(turn), "ok": turn.ok, "why": "" if turn.ok else turn.why()}
+                          for turn in self.turns]}
+
 
 def run_items(chat: Chat, items: list[Item], label: str, progress: bool = True) -> list[ItemResult]:
     run_id = uuid.uuid4().hex[:8]
@@ -297,13 +302,11 @@ def fact_coverage(turns: list[TurnResult]) -> tuple[float | None, int]:
     return ratio(sum(expected), len(expected)), len(expected)
 
 
-def group_metrics(singles: list[TurnResult]) -> dict:
+def single_question_metrics(singles: list[TurnResult]) -> dict:
     in_scope = [t for t in singles if t.expect == "answer"]
     out_scope = [t for t in singles if t.expect == "refuse"]
-    coverage, n_facts = fact_coverage(singles)
     return {
-        "n": len(singles), "n_in_scope": len(in_scope), "n_out_of_scope": len(out_scope), "n_facts": n_facts,
-        "fact_coverage": coverage,
+        "n": len(singles), "n_in_scope": len(in_scope), "n_out_of_scope": len(out_scope),
         "in_scope_refused": _share(in_scope, lambda t: t.refused),
         "in_scope_refused_wording": _share(in_scope, lambda t: t.refused and t.honest_no_answer),
         "oos_refused": _share(out_scope, lambda t: t.honest_no_answer),
@@ -324,8 +327,8 @@ def compute_metrics(results: list[ItemResult]) -> dict:
     for result in results:
         by_kind[("dialogue " if result.dialogue else "") + result.kind].append(result)
     return {
-        **group_metrics(singles),
-        "fact_coverage": coverage, "n_facts": n_facts,  # singles and dialogue turns together
+        **single_question_metrics(singles),
+        "fact_coverage": coverage, "n_facts": n_facts,  # single questions and dialogue turns together
         "fact_coverage_singles": fact_coverage(singles)[0],
         "fact_coverage_dialogue_turns": fact_coverage(dialogue_turns)[0],
         "n_dialogues": len(dialogues),
@@ -513,7 +516,7 @@ def main(argv=None) -> int:
         print(f"chat section written to {args.report}")
     if args.json:
         payload = {**meta, "targets": TARGETS, "sets": {
-            name: {"metrics": run["metrics"], "results": [dataclasses.asdict(r) for r in run["results"]]}
+            name: {"metrics": run["metrics"], "results": [r.as_json() for r in run["results"]]}
             for name, run in runs.items()}}
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"json written to {args.json}")

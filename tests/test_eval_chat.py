@@ -68,3 +68,25 @@ def test_the_chat_section_replaces_itself_and_keeps_the_rest(tmp_path):
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# Retrieval evaluation report") and "R@1 0.97" in text
     assert "second" in text and "first" not in text
+
+
+def test_metrics_count_refusals_r1_facts_and_whole_dialogues():
+    import json
+
+    from scripts.eval_chat import ItemResult, compute_metrics
+
+    answer = Turn("创业贷款最多多少", articles=(1,), facts=(("20万",), ("10万",)))
+    refuse = Turn("医保报销比例", expect="refuse")
+    results = [
+        ItemResult("q1", "situation", False, [judge(answer, reply("最多20万元。", citations=[{"article": 1}]))]),
+        ItemResult("q2", "situation", False, [judge(answer, reply("抱歉，这份政策没有涉及这个问题。"))]),
+        ItemResult("q3", "oos", False, [judge(refuse, reply("抱歉，这份政策没有涉及这个问题。"))]),
+        ItemResult("d1", "followup", True, [judge(answer, reply("最多20万元，10万元以下免除反担保。",
+                                                               citations=[{"article": 1}])),
+                                            judge(refuse, reply("您好！"))]),
+    ]
+    metrics = compute_metrics(results)
+    assert metrics["in_scope_refused"] == 0.5 and metrics["r1"] == 0.5 and metrics["oos_refused"] == 1.0
+    assert metrics["fact_coverage"] == 3 / 6  # q1 one of two, q2 none, d1 turn 1 both
+    assert metrics["dialogues_right"] == 0.0 and metrics["dialogue_turns_right"] == 0.5
+    assert json.loads(json.dumps(results[3].as_json()))["turns"][1]["why"] == "no honest no-answer"
