@@ -32,7 +32,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 help:
 	@echo "make run    - install (first time), train if needed, start Rasa :5005, actions :5055, policy service :8000"
 	@echo "make test   - everything: data validation, Rasa story tests, unit + end-to-end tests"
-	@echo "make eval   - retrieval quality report (docs/eval-report.md)"
+	@echo "make eval   - retrieval + end-to-end chat quality report (docs/eval-report.md)"
 	@echo "make bench  - REST latency and search scaling benchmarks"
 
 venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed
@@ -69,8 +69,10 @@ test: venvs train browser
 test-unit: $(APP_VENV)/.installed
 	$(APP_PY) -m pytest -m "not e2e"
 
-eval: $(APP_VENV)/.installed
+# Retrieval first (rewrites its part of the report), then the chat through the REST channel (its section).
+eval: venvs train
 	$(APP_PY) scripts/eval.py
+	$(APP_PY) scripts/eval_chat.py
 
 bench: venvs train
 	$(APP_PY) scripts/bench_scale.py
