@@ -1,4 +1,4 @@
-"""NLU tokenizer that reads the same normalised text as retrieval.
+"""NLU components: a tokenizer that reads the same normalised text as retrieval, and a guard on control intents.
 
 Rasa's JiebaTokenizer sees the raw message; retrieval sees knowledge.textnorm.normalize(message) —
 Traditional→Simplified, full→half width, Chinese numerals → digits, domain typos (担宝 → 担保). This
@@ -8,15 +8,24 @@ knowledge library (pure Python, no index or model) rather than keeping a copy in
 """
 from __future__ import annotations
 
-from typing import List, Text
+import re
+from typing import Any, Dict, List, Text, Type
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY,
+                                       TEXT)
 from rasa.shared.nlu.training_data.message import Message
 
 from knowledge.textnorm import normalize
+
+_WORDS = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")  # a Chinese character or a Latin word counts as one
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -31,3 +40,43 @@ class NormalizingJiebaTokenizer(JiebaTokenizer):
         text = normalize(message.get(attribute) or "")
         tokens = [Token(word, start) for (word, start, _) in jieba.tokenize(text) if word.strip()]
         return self._apply_token_pattern(tokens)
+
+
+# Intents that steer the conversation itself. People say them briefly ("好的", "不用了", "算了", "没帮助", "帮我算算");
+# a longer message classified as one of them is almost always a question (seen on the tuning set:
+# "企业用工多了能不能共享给别的企业" → feedback_positive, "对需要办理行业准入许可的有何便利措施" → deny).
+CONTROL_INTENTS = frozenset({"affirm", "deny", "stop", "thanks", "goodbye", "feedback_positive", "feedback_negative",
+                             "check_entitlements"})
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ControlIntentGuard(GraphComponent, IntentClassifier):
+    """Turns a long message's control intent into nlu_fallback, so it reaches the answer decision
+    (action_answer_policy) instead of a yes/no or feedback rule. Buttons send payloads, which skip the NLU."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [IntentClassifier]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_chars": 12}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.max_chars = int(config["max_chars"])
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "ControlIntentGuard":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = normalize(message.get(TEXT) or "")
+            if intent.get(INTENT_NAME_KEY) in CONTROL_INTENTS and len(_WORDS.findall(text)) > self.max_chars:
+                fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                            PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)}
+                message.set(INTENT, fallback, add_to_output=True)
+                message.data.setdefault(INTENT_RANKING_KEY, []).insert(0, fallback)
+        return messages

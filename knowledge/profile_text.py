@@ -143,8 +143,12 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
 
 
 def fact_spans(text: str, terms: Terms | None = None) -> list[tuple[int, int]]:
-    """Where the normalised, lower-cased `text` names a group or an activity (or an ignored policy name)."""
-    return _find_names(text, terms or load_terms())[2]
+    """Where the normalised, lower-cased `text` names a group or an activity — not a policy name such as
+    失业保险金 that merely contains one (those are what the question is about)."""
+    terms = terms or load_terms()
+    ignored = terms.ignore.spans(text)
+    return [(start, end) for start, end in _find_names(text, terms)[2]
+            if not any(start >= i_start and end <= i_end for i_start, i_end in ignored)]
 
 
 def _age(text: str, expecting_age: bool, terms: Terms, today: datetime.date,

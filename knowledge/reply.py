@@ -208,15 +208,23 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     weights = decision or getattr(searcher.config, "chat_decision", None)
     probability = answer_probability(result.relevance, nlu, weights)
     on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
+    facts = merged_facts(context.facts, update)
+    headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
+                                       terms=terms)
     if not result.hits or not (probability >= 0.5 or on_topic or _covered_but_detail(searcher, result, nlu, weights)):
+        # Someone who described themselves and asks about an entitlement ("我下岗了…能贷点款不") is answered by
+        # the calculator's rules even when retrieval alone is unsure.
+        personal_answer = entitlement_answer(message, headline_context) if stated else None
+        if personal_answer:
+            text, citations = personal_answer
+            return Reply("answer", parts=split_parts(text), citations=citations, facts=facts, topic_question=message,
+                         topic_clauses=list(dict.fromkeys(c["clause_id"] for c in citations)), personal=True,
+                         offer_screening=True, relevance=result.relevance, probability=probability,
+                         normalized=result.normalized)
         if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE:
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
-
-    facts = merged_facts(context.facts, update)
-    headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
-                                       terms=terms)
     blocks, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
                                                                  topic if follow_up else "")
     if not blocks:
@@ -265,7 +273,7 @@ def _covered_but_detail(searcher, result: SearchResult, nlu: NluHint, weights: d
 
 
 TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's clause is among them
-UNKNOWN_TOPIC = 0.5     # a message mostly made of words the policy never uses ("那医保报销咋弄") is a new topic
+UNKNOWN_TOPIC = 0.75    # a message mostly made of words the policy never uses ("那医保报销咋弄": 1.0) is a new topic
 
 
 def continues_topic(message: str, normalized: str, searcher, context: Context, terms: dict) -> bool:

@@ -220,3 +220,15 @@ def test_a_correction_that_rules_the_topic_out_names_what_applies_instead(search
 def test_a_named_entitlement_picks_its_clause_when_retrieval_ranks_it_just_below(searcher, engine):
     reply = ask(searcher, engine, "个体户登记要钱不")
     assert reply.citations[0]["article"] == 7 and "不收取任何费用" in reply.parts[0].splitlines()[0]
+
+
+def test_a_described_person_asking_about_an_entitlement_is_answered_even_if_the_nlu_doubts(searcher, engine):
+    reply = ask(searcher, engine, "我下岗了，想在家门口摆个卖凉皮的小摊，能贷点款不？", "out_of_scope", 0.95)
+    lead = reply.parts[0].splitlines()[0]
+    assert reply.kind == "answer" and reply.personal and "创业担保贷款：待确认" in lead
+    assert reply.citations[0]["clause_id"] == "baoji-2020-49:2.1"
+
+
+def test_a_marked_follow_up_with_a_word_the_policy_lacks_stays_on_topic(searcher, engine):
+    _, chased = follow(searcher, engine, "晚上能在小区门口摆摊吗", "那城管会不会赶我")
+    assert chased.follow_up and chased.citations[0]["article"] == 8
