@@ -15,6 +15,7 @@ from aiohttp import web
 
 from knowledge import entitlements
 from knowledge.answer import compose_answer
+from knowledge.citations import entitlement_citations
 from knowledge.search import load_searcher
 from service.config import Settings
 
@@ -139,6 +140,9 @@ async def entitlements_route(request: web.Request) -> web.Response:
         result = request.app[ENGINE].evaluate(body)
     except entitlements.RequestError as error:
         return json_error(400, error.message, field=error.field)
+    store = request.app[SEARCHER].store
+    as_of = date.fromisoformat(result["as_of"])  # expiry is judged at the date the result is computed for
+    result["citations"] = entitlement_citations(result, store.clause, store.document, as_of)
     return web.json_response(plain(result))
 
 

@@ -1,0 +1,128 @@
+"""Citation cards: the one shape in which every answer and every screening result cites a clause.
+
+citation_card(...) → {
+  "clause_id": "baoji-2020-49:2.1", "doc": "baoji-2020-49",
+  "doc_number": "宝政办发〔2020〕49号", "doc_title": "宝鸡市人民政府办公室关于支持多渠道灵活就业的实施意见",
+  "section": "二、积极拓宽渠道，开发更多灵活就业岗位", "section_label": "二、",
+  "article": 1, "article_mark": "（一）", "title": "优化贷款税收等政策支持个体经营发展",
+  "article_label": "（一）优化贷款税收等政策支持个体经营发展",
+  "heading": "二、（一）优化贷款税收等政策支持个体经营发展",
+  "quote": "…", "quotes": ["…"], "expired": false, "expiry_notes": [],
+  "departments": ["市财政局", …], "context_url": "/api/clauses/baoji-2020-49:2.1"}
+
+The article text itself is not embedded (chat messages stay small); a client fetches `context_url` to
+show the quote in context. Cards for the same clause are merged by merge_cards.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Callable, Iterable
+
+from .parser import extract_time_limits
+
+_CN = "零一二三四五六七八九"
+_SECTION_LABEL = re.compile(r"^[一二三四五六七八九十]+、")
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 16 → 十六, 23 → 二十三 (article numbers)."""
+    if n < 10:
+        return _CN[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _CN[tens]) + "十" + (_CN[ones] if ones else "")
+
+
+def article_label(clause) -> str:
+    """（一）优化贷款税收等政策支持个体经营发展 / 一、总体要求 / 前言 (any object with article, title, section)."""
+    if clause.article > 0:
+        return f"（{chinese_number(clause.article)}）{clause.title}"
+    if clause.section:
+        return clause.section
+    return clause.title or "前言"
+
+
+def section_label(section: str) -> str:
+    """二、积极拓宽渠道… → 二、"""
+    match = _SECTION_LABEL.match(section or "")
+    return match.group(0) if match else ""
+
+
+def expiry_notes(sentence: str, today: dt.date) -> list[str]:
+    """One note per expired time limit in the sentence, quoting the time-limited phrase."""
+    notes = []
+    for limit in extract_time_limits(sentence):
+        if limit.expired(today):
+            phrase = _phrase_containing(sentence, limit.raw)
+            notes.append(f"注意：“{phrase}”是有时限的规定，已于{limit.until.year}年{limit.until.month}月"
+                         f"{limit.until.day}日到期，现在已不再适用。")
+    return notes
+
+
+def _phrase_containing(sentence: str, raw: str) -> str:
+    compact = raw.replace(" ", "")
+    for phrase in re.split(r"[，,；;。]", sentence):
+        if compact in phrase.replace(" ", ""):
+            return phrase.strip()
+    return raw
+
+
+# ---------------------------------------------------------------------------------------------
+def citation_card(clause, doc_number: str, doc_title: str, quotes: list[str], today: dt.date) -> dict:
+    """The complete card for `quotes` (sentences of `clause`); `clause` is a Hit or a stored Clause."""
+    doc = getattr(clause, "doc", None) or getattr(clause, "doc_id", "")
+    label = article_label(clause)
+    section_mark = section_label(clause.section)
+    notes = list(dict.fromkeys(note for sentence in quotes for note in expiry_notes(sentence, today)))
+    return {
+        "clause_id": clause.clause_id, "doc": doc, "doc_number": doc_number, "doc_title": doc_title,
+        "section": clause.section, "section_label": section_mark,
+        "article": clause.article, "article_mark": f"（{chinese_number(clause.article)}）" if clause.article > 0 else "",
+        "title": clause.title, "article_label": label,
+        "heading": section_mark + label if clause.article > 0 else label,
+        "quote": "".join(quotes), "quotes": list(quotes),
+        "expired": bool(notes), "expiry_notes": notes,
+        "departments": list(clause.departments),
+        "context_url": f"/api/clauses/{clause.clause_id}",
+    }
+
+
+def citation_from_hit(hit, quotes: list[str], today: dt.date) -> dict:
+    """A card for an answer: the hit carries its document's number and title from the index."""
+    return citation_card(hit, hit.doc_number, getattr(hit, "doc_title", ""), quotes, today)
+
+
+def merge_cards(cards: Iterable[dict]) -> list[dict]:
+    """One card per clause, in first-seen order: quotes, expiry notes and entitlements are united."""
+    merged: dict[str, dict] = {}
+    for card in cards:
+        first = merged.get(card["clause_id"])
+        if first is None:
+            merged[card["clause_id"]] = {**card, "quotes": list(card["quotes"]),
+                                         "expiry_notes": list(card["expiry_notes"])}
+            continue
+        first["quotes"] = list(dict.fromkeys(first["quotes"] + card["quotes"]))
+        first["quote"] = "".join(first["quotes"])
+        first["expiry_notes"] = list(dict.fromkeys(first["expiry_notes"] + card["expiry_notes"]))
+        first["expired"] = bool(first["expiry_notes"])
+        if "entitlements" in card:
+            first["entitlements"] = list(dict.fromkeys(first.get("entitlements", []) + card["entitlements"]))
+    return list(merged.values())
+
+
+def entitlement_citations(result: dict, clause_of: Callable, document_of: Callable, today: dt.date) -> list[dict]:
+    """Cards for the entitlements a screening result shows (eligible or to confirm), merged per clause.
+
+    `clause_of(clause_id)` returns the stored clause (or None), `document_of(doc_id)` the document dict.
+    Each entitlement's rule quotes the sentence it rests on; the card keeps the entitlement ids."""
+    cards = []
+    for item in result.get("entitlements", []):
+        if item.get("eligible") is False:
+            continue
+        clause = clause_of(item["clause_id"])
+        if clause is None:
+            continue  # the store lost the clause: the text still cites item["reference"]
+        document = document_of(clause.doc_id) or {}
+        card = citation_card(clause, document.get("number", ""), document.get("title", ""), [item["quote"]], today)
+        cards.append({**card, "entitlement": item["id"], "entitlements": [item["id"]]})
+    return merge_cards(cards)
