@@ -67,11 +67,24 @@ def _phrase_containing(sentence: str, raw: str) -> str:
     return raw
 
 
+def in_clause_words(text: str, quote: str) -> str:
+    """The passage of `text` that `quote` cites, as the clause writes it: a quote kept elsewhere (e.g. in
+    rules.yaml, "20 万元") may differ from the stored text ("20万元") in spacing only. Unchanged if absent."""
+    positions = [i for i, char in enumerate(text) if not char.isspace()]
+    compact_text = "".join(text[i] for i in positions)
+    compact_quote = "".join(quote.split())
+    start = compact_text.find(compact_quote) if compact_quote else -1
+    if start < 0:
+        return quote
+    return text[positions[start]:positions[start + len(compact_quote) - 1] + 1]
+
+
 # ---------------------------------------------------------------------------------------------
 def citation_card(clause, doc_number: str, doc_title: str, quotes: list[str], today: dt.date) -> dict:
     """The complete card for `quotes` (sentences of `clause`); `clause` is a Hit or a stored Clause."""
     doc = getattr(clause, "doc", None) or getattr(clause, "doc_id", "")
     label = article_label(clause)
+    quotes = [in_clause_words(clause.text, quote) for quote in quotes]
     section_mark = section_label(clause.section)
     notes = list(dict.fromkeys(note for sentence in quotes for note in expiry_notes(sentence, today)))
     return {
@@ -115,14 +128,16 @@ def entitlement_citations(result: dict, clause_of: Callable, document_of: Callab
 
     `clause_of(clause_id)` returns the stored clause (or None), `document_of(doc_id)` the document dict.
     Each entitlement's rule quotes the sentence it rests on; the card keeps the entitlement ids."""
-    cards = []
+    cards, documents = [], {}
     for item in result.get("entitlements", []):
         if item.get("eligible") is False:
             continue
         clause = clause_of(item["clause_id"])
         if clause is None:
             continue  # the store lost the clause: the text still cites item["reference"]
-        document = document_of(clause.doc_id) or {}
+        if clause.doc_id not in documents:
+            documents[clause.doc_id] = document_of(clause.doc_id) or {}
+        document = documents[clause.doc_id]
         card = citation_card(clause, document.get("number", ""), document.get("title", ""), [item["quote"]], today)
         cards.append({**card, "entitlement": item["id"], "entitlements": [item["id"]]})
     return merge_cards(cards)

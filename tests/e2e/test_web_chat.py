@@ -25,6 +25,9 @@ def browser(tmp_path_factory):
                  "--window-size=390,844", "--lang=zh-CN", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # a phone's viewport (headless windows are at least 500 px wide)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     yield driver
     driver.quit()
 
@@ -135,7 +138,7 @@ def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(c
 
     count, names = re.search(r"其余(\d+)项按您说的情况暂不符合：(.*)。", text).groups()
     assert int(count) == len(re.findall(r"「[^」]+」", names)) > 0
-    assert "「养老保险暂缓缴费、补缴」" in names  # a name containing 、 is one item
+    assert "「养老保险暂缓缴费、补缴" in names  # a name containing 、 is one item
 
     cards = chat.find_elements(By.CSS_SELECTOR, ".card")
     assert cards

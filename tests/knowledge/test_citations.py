@@ -1,7 +1,7 @@
 """Citation cards (knowledge/citations.py): one complete shape for answers and screenings, merged per clause."""
 import datetime as dt
 
-from knowledge.citations import citation_card, entitlement_citations, merge_cards, section_label
+from knowledge.citations import citation_card, entitlement_citations, in_clause_words, merge_cards, section_label
 from knowledge.entitlements import evaluate
 
 TODAY = dt.date(2026, 11, 26)
@@ -66,3 +66,10 @@ def test_screening_citations_skip_a_clause_the_store_does_not_have():
     result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
                        "as_of": TODAY.isoformat()})
     assert entitlement_citations(result, lambda clause_id: None, lambda doc_id: DOCUMENT, TODAY) == []
+
+
+def test_a_quote_is_given_in_the_clause_s_own_words():
+    text = "（一）标题。创业担保贷款个贷最高额度20万元，10万元以下免除反担保。其他。"
+    assert in_clause_words(text, "最高额度 20 万元，10 万元以下免除反担保。") == "最高额度20万元，10万元以下免除反担保。"
+    assert in_clause_words(text, "没有这句") == "没有这句"
+    assert in_clause_words("a b\nc", "bc") == "b\nc"
