@@ -83,7 +83,7 @@ def screenshot(browser, name):
 
 def test_the_bot_speaks_first_and_no_user_bubble_appears_before_the_user_types(chat):
     log = chat.find_element(By.ID, "log")
-    first = log.find_elements(By.CSS_SELECTOR, ".msg")[0]
+    first = log.find_elements(By.CSS_SELECTOR, ".msg:not(.typing)")[0]
     assert "bot" in first.get_attribute("class").split()
     assert first.find_element(By.CSS_SELECTOR, ".avatar").is_displayed()  # the bot's avatar
     assert "小助手" in first.text
@@ -113,12 +113,13 @@ def test_answer_has_a_complete_card_that_does_not_repeat_the_bubble_and_opens_th
     shown += [compact(quote.text) for quote in card.find_elements(By.CSS_SELECTOR, ".quote")]
     for quote in quotes:
         assert sum(text.count(compact(quote)) for text in shown) == 1
+    chat.execute_script("arguments[0].scrollIntoView()", user_bubbles(chat)[-1])
+    screenshot(chat, "web-chat.png")
     # the article in context, with the quoted sentences marked
     card.find_element(By.CSS_SELECTOR, ".context summary").click()
     marks = wait(chat).until(lambda b: card.find_elements(By.CSS_SELECTOR, ".context-text mark"))
     assert sorted(compact(mark.text) for mark in marks) == sorted(compact(quote) for quote in quotes)
     assert "引导劳动者以市场为导向" in card.find_element(By.CSS_SELECTOR, ".context-text").text
-    screenshot(chat, "web-chat.png")
 
     answered = len(bot_texts(chat))
     click_chip(chat, "有帮助")  # the feedback quick reply of the current step works
