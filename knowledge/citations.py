@@ -123,21 +123,34 @@ def merge_cards(cards: Iterable[dict]) -> list[dict]:
     return list(merged.values())
 
 
+def complete_cards(citations: Iterable[dict], clause_of: Callable, document_of: Callable,
+                   today: dt.date) -> list[dict]:
+    """Every citation in the complete shape, one card per clause. A citation that only names its clause and
+    quote(s) (e.g. an entitlement quoted from another clause than the one retrieved) is built from the stored
+    clause; its entitlement ids are kept. One whose clause the store does not have is left out: a card
+    without its document is worse than none, and the text still cites the article."""
+    cards, documents = [], {}
+    for citation in citations:
+        if "heading" not in citation:
+            clause = clause_of(citation["clause_id"])
+            if clause is None:
+                continue
+            if clause.doc_id not in documents:
+                documents[clause.doc_id] = document_of(clause.doc_id) or {}
+            document = documents[clause.doc_id]
+            quotes = [quote for quote in citation.get("quotes") or [citation.get("quote", "")] if quote]
+            card = citation_card(clause, document.get("number", ""), document.get("title", ""), quotes, today)
+            ids = citation.get("entitlements") or ([citation["entitlement"]] if citation.get("entitlement") else [])
+            citation = {**card, "entitlement": ids[0], "entitlements": ids} if ids else card
+        cards.append(citation)
+    return merge_cards(cards)
+
+
 def entitlement_citations(result: dict, clause_of: Callable, document_of: Callable, today: dt.date) -> list[dict]:
     """Cards for the entitlements a screening result shows (eligible or to confirm), merged per clause.
 
     `clause_of(clause_id)` returns the stored clause (or None), `document_of(doc_id)` the document dict.
     Each entitlement's rule quotes the sentence it rests on; the card keeps the entitlement ids."""
-    cards, documents = [], {}
-    for item in result.get("entitlements", []):
-        if item.get("eligible") is False:
-            continue
-        clause = clause_of(item["clause_id"])
-        if clause is None:
-            continue  # the store lost the clause: the text still cites item["reference"]
-        if clause.doc_id not in documents:
-            documents[clause.doc_id] = document_of(clause.doc_id) or {}
-        document = documents[clause.doc_id]
-        card = citation_card(clause, document.get("number", ""), document.get("title", ""), [item["quote"]], today)
-        cards.append({**card, "entitlement": item["id"], "entitlements": [item["id"]]})
-    return merge_cards(cards)
+    references = [{"clause_id": item["clause_id"], "quotes": [item["quote"]], "entitlement": item["id"]}
+                  for item in result.get("entitlements", []) if item.get("eligible") is not False]
+    return complete_cards(references, clause_of, document_of, today)

@@ -1,7 +1,7 @@
 """Citation cards (knowledge/citations.py): one complete shape for answers and screenings, merged per clause."""
 import datetime as dt
 
-from knowledge.citations import citation_card, entitlement_citations, in_clause_words, merge_cards, section_label
+from knowledge.citations import citation_card, complete_cards, entitlement_citations, in_clause_words, merge_cards, section_label
 from knowledge.entitlements import evaluate
 
 TODAY = dt.date(2026, 11, 26)
@@ -73,3 +73,14 @@ def test_a_quote_is_given_in_the_clause_s_own_words():
     assert in_clause_words(text, "最高额度 20 万元，10 万元以下免除反担保。") == "最高额度20万元，10万元以下免除反担保。"
     assert in_clause_words(text, "没有这句") == "没有这句"
     assert in_clause_words("a b\nc", "bc") == "b\nc"
+
+
+def test_a_bare_reference_becomes_a_complete_card_and_merges_with_its_clause(document, articles):
+    clauses = {clause.clause_id: clause for clause in document.clauses}
+    quote = next(sentence for sentence in articles[1].sentences if "14400" in sentence)
+    full = citation_card(articles[1], DOCUMENT["number"], DOCUMENT["title"], [articles[1].sentences[0]], TODAY)
+    bare = {"clause_id": "baoji-2020-49:2.1", "quote": quote.replace("14400", "14400 "), "entitlement": "tax_relief"}
+    (card,) = complete_cards([full, bare], clauses.get, lambda doc_id: DOCUMENT, TODAY)
+    assert card["quotes"] == [articles[1].sentences[0], quote]  # in the clause's own words
+    assert card["entitlements"] == ["tax_relief"] and card["heading"].startswith("二、（一）")
+    assert complete_cards([{"clause_id": "nope:1", "quote": "x"}], clauses.get, lambda doc_id: DOCUMENT, TODAY) == []
