@@ -176,13 +176,15 @@
     head.appendChild(element("span", "heading", citation.heading || citation.article_label || citation.title || ""));
     card.appendChild(head);
     if (citation.doc_title) card.appendChild(element("div", "doc-title", "《" + citation.doc_title + "》"));
-    // The full quote, except sentences the bubbles above already quote word for word.
+    // The full quote and expiry notes, except what the bubbles above already say word for word.
     const said = compact(turnText);
     const unsaid = (citation.quotes || [citation.quote]).filter(function (quote) {
       return quote && said.indexOf(compact(quote)) < 0;
     });
     if (unsaid.length) card.appendChild(element("blockquote", "quote", "“" + unsaid.join("") + "”"));
-    (citation.expiry_notes || []).forEach(function (note) { card.appendChild(element("div", "expired", note)); });
+    (citation.expiry_notes || []).forEach(function (note) {
+      if (said.indexOf(compact(note)) < 0) card.appendChild(element("div", "expired", note));
+    });
     if (citation.departments && citation.departments.length) {
       card.appendChild(element("div", "departments", "📍 办理部门：" + citation.departments.join("、")));
     }

@@ -106,13 +106,17 @@ def test_answer_has_a_complete_card_that_does_not_repeat_the_bubble_and_opens_th
     assert "实施意见" in card.find_element(By.CSS_SELECTOR, ".doc-title").text
     assert "市人社局" in card.find_element(By.CSS_SELECTOR, ".departments").text
     # the quoted sentence is shown once: in the bubble, or else in the card
-    quotes = chat.execute_script(
+    citation = chat.execute_script(
         "return JSON.parse(localStorage.getItem('policy-chat-history'))"
-        ".map(e => e.bot && e.bot.custom && e.bot.custom.citations).filter(Boolean)[0][0].quotes")
+        ".map(e => e.bot && e.bot.custom && e.bot.custom.citations).filter(Boolean)[0][0]")
+    quotes = citation["quotes"]
+    assert citation["expiry_notes"]
     shown = [compact(text) for text in bot_texts(chat)]
-    shown += [compact(quote.text) for quote in card.find_elements(By.CSS_SELECTOR, ".quote")]
+    shown += [compact(quote.text) for quote in card.find_elements(By.CSS_SELECTOR, ".quote, .expired")]
     for quote in quotes:
         assert sum(text.count(compact(quote)) for text in shown) == 1
+    for note in citation["expiry_notes"]:  # 2020年内优先支持… has expired: said once
+        assert sum(text.count(compact(note)) for text in shown) == 1
     chat.execute_script("arguments[0].scrollIntoView()", user_bubbles(chat)[-1])
     screenshot(chat, "web-chat.png")
     # the article in context, with the quoted sentences marked
