@@ -260,8 +260,7 @@ class ActionShowEntitlements(Action):
             return []
         for part in render_entitlements(result):
             dispatcher.utter_message(text=part)
-        citations = [{"clause_id": item["clause_id"], "article": item["article"], "entitlement": item["id"]}
-                     for item in result.get("entitlements", []) if item.get("eligible") is not False]
+        citations = result.get("citations") or []  # complete cards, one per clause (knowledge.citations)
         if citations:
             dispatcher.utter_message(json_message={"citations": citations})
         return []

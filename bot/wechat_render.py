@@ -7,8 +7,10 @@
   buttons keep working.
 * custom {"handoff": true}: the passive reply becomes WeChat's transfer_customer_service message; the
   bot's handoff text goes to the user as a customer-service message.
-* Other custom payloads (e.g. {"citations": [...]}), images and attachments are ignored: the answer text
-  already quotes and cites the clause.
+* Other custom payloads (e.g. the citation cards {"citations": [...]}), images and attachments are ignored:
+  the text already cites the article (an answer quotes it too), so a text-only channel says nothing twice.
+  Status marks in the text come with their words (✅【符合】 ❓【待确认】 📍【办理部门】), so they read
+  right even where a phone shows the emoji as boxes.
 """
 from __future__ import annotations
 

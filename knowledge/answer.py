@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from .citations import article_label, citation_from_hit, expiry_notes
 from .parser import extract_time_limits
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize
@@ -27,7 +28,6 @@ from .tokenize import tokenize
 MAX_PART_BYTES = 2048
 SECOND_SENTENCE_MARGIN = 0.015  # quote a second sentence only if it scores nearly as well as the first
 GENERIC_DEPARTMENTS = ("各县区人民政府", "高新区管委会", "各有关部门")
-_CN = "零一二三四五六七八九"
 _DETAIL_WORDS = {"amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或费率",
                  "documents": "需要的材料", "place": "具体办理地点", "procedure": "具体办理流程"}
 
@@ -39,23 +39,6 @@ class Answer:
     citations: list[dict] = field(default_factory=list)
     relevance: float = 0.0
     normalized: str = ""
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 16 → 十六, 23 → 二十三 (article numbers)."""
-    if n < 10:
-        return _CN[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _CN[tens]) + "十" + (_CN[ones] if ones else "")
-
-
-def article_label(hit: Hit) -> str:
-    """（一）优化贷款税收等政策支持个体经营发展 / 一、总体要求 / 前言."""
-    if hit.article > 0:
-        return f"（{chinese_number(hit.article)}）{hit.title}"
-    if hit.section:
-        return hit.section
-    return hit.title or "前言"
 
 
 def document_reference(hit: Hit) -> str:
@@ -107,12 +90,7 @@ def answer_block(hit: Hit, question: str, today: dt.date, lead: str = "") -> tup
         lines.append(f"政策原文没有写明{what}，按规定执行" + (f"，请咨询{contact}。" if contact else "。"))
     elif contact:
         lines.append(f"负责部门：{contact}。")
-    citation = {
-        "clause_id": hit.clause_id, "doc": hit.doc, "doc_number": hit.doc_number,
-        "article": hit.article, "article_label": article_label(hit), "title": hit.title,
-        "section": hit.section, "departments": list(hit.departments), "quote": "".join(quotes),
-        "quotes": quotes, "expired": bool(expired_notes), "expiry_notes": expired_notes,
-    }
+    citation = citation_from_hit(hit, quotes, today)
     return "\n".join(lines), citation
 
 
@@ -131,17 +109,6 @@ def choose_sentences(hit: Hit, question: str = "") -> list[str]:
     return chosen
 
 
-def expiry_notes(sentence: str, today: dt.date) -> list[str]:
-    """One note per expired time limit in the sentence, quoting the time-limited phrase."""
-    notes = []
-    for limit in extract_time_limits(sentence):
-        if limit.expired(today):
-            phrase = _phrase_containing(sentence, limit.raw)
-            notes.append(f"注意：“{phrase}”是有时限的规定，已于{limit.until.year}年{limit.until.month}月"
-                         f"{limit.until.day}日到期，现在已不再适用。")
-    return notes
-
-
 def is_fully_expired(sentence: str, today: dt.date) -> bool:
     """Every phrase of the sentence is governed by an expired limit (e.g. 2020年…允许2021年底前补缴)."""
     limits = extract_time_limits(sentence)
@@ -149,14 +116,6 @@ def is_fully_expired(sentence: str, today: dt.date) -> bool:
         return False
     phrases = [p for p in re.split(r"[，,；;]", sentence) if p.strip()]
     return len(phrases) <= len(limits) + 1
-
-
-def _phrase_containing(sentence: str, raw: str) -> str:
-    compact = raw.replace(" ", "")
-    for phrase in re.split(r"[，,；;。]", sentence):
-        if compact in phrase.replace(" ", ""):
-            return phrase.strip()
-    return raw
 
 
 def departments_text(departments: list[str]) -> str:

@@ -11,6 +11,10 @@ import re
 
 MAX_MESSAGE_BYTES = 2048
 PENDING = "待确认："
+# Every status mark is paired with its word, so the meaning survives where the emoji shows as a box.
+ELIGIBLE_MARK = "✅【符合】"
+TO_CONFIRM_MARK = "❓【待确认】"
+WHERE_MARK = "📍【办理部门】"
 _UNPROVIDED = re.compile(r"（未提供[^（）]*）$")
 
 
@@ -50,7 +54,7 @@ def _headline(item: dict) -> str:
 
 
 def _eligible_block(item: dict) -> str:
-    lines = [f"✅ {_headline(item)}"]
+    lines = [ELIGIBLE_MARK + _headline(item)]
     lines += [f"　注：{note}" for note in item.get("notes", []) if not note.startswith("已到期")]
     lines.append("　" + _citation(item))
     return "\n".join(lines)
@@ -63,7 +67,7 @@ def pending_conditions(item: dict) -> list[str]:
 
 def _possible_block(item: dict) -> str:
     return "\n".join([
-        f"❓ {_headline(item)}",
+        TO_CONFIRM_MARK + _headline(item),
         f"　如果：{'；'.join(pending_conditions(item))}",
         "　" + _citation(item),
     ])
@@ -73,8 +77,8 @@ def _where_block(items: list[dict]) -> str:
     by_departments: dict[tuple, list[str]] = {}
     for item in items:
         by_departments.setdefault(tuple(item.get("departments", [])), []).append(item["title"])
-    lines = ["📍 去哪儿办（文件写明的负责部门）："]
-    lines += [f"· {'、'.join(titles)}：{'、'.join(departments)}"
+    lines = [WHERE_MARK + "去哪儿办（文件写明的负责部门）："]
+    lines += [f"· {names_text(titles)}：{'、'.join(departments)}"
               for departments, titles in by_departments.items() if departments]
     return "\n".join(lines)
 
@@ -83,10 +87,15 @@ def _closing(other: list[dict]) -> str:
     lines = []
     if other:
         names = [item["title"] + ("（已过期）" if item.get("status") == "expired" else "") for item in other]
-        lines.append(f"其余{len(other)}项按您说的情况暂不符合：{'、'.join(names)}。")
+        lines.append(f"其余{len(names)}项按您说的情况暂不符合：{names_text(names)}。")
     lines.append("以上是按您提供的情况初步测算，具体以经办部门审核为准。说错了可以直接更正，比如“不对，我43岁”；"
                  "需要人工帮助请回复“转人工”。")
     return "\n".join(lines)
+
+
+def names_text(names: list[str]) -> str:
+    """「养老保险暂缓缴费、补缴」「创业担保贷款」: a name that contains 、 stays one visible item."""
+    return "".join(f"「{name}」" for name in names)
 
 
 def utf8_len(text: str) -> int:

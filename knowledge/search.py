@@ -89,6 +89,7 @@ class Hit:
     sentences: list[str]                 # the clause's sentences, most relevant first
     sentence_scores: list[float] = field(default_factory=list)
     doc_number: str = ""
+    doc_title: str = ""
     section: str = ""
     path: str = ""
     dense: float = 0.0                   # best cosine of the clause's chunks
@@ -271,6 +272,7 @@ class Searcher:
             title=clause["title"], text=clause["text"], score=round(score, 4),
             departments=list(clause["departments"]), sentences=sentences,
             sentence_scores=sentence_scores, doc_number=clause.get("doc_number", ""),
+            doc_title=clause.get("doc_title", ""),
             section=clause.get("section", ""), path=clause.get("path", ""),
             dense=round(float(scores["best_chunk"][i]), 4), bm25=round(float(scores["bm25"][i]), 4),
             coverage=round(lexical_coverage(index, tokens, index.clause_tokens[i]), 4),

@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from knowledge import entitlements
+from knowledge.citations import complete_cards, entitlement_citations
 from knowledge.decision import NluHint
 from knowledge.reply import Context, respond
 from knowledge.search import load_searcher
@@ -123,6 +124,8 @@ async def answer(request: web.Request) -> web.Response:
         searcher.store.add_feedback("unanswered", question=question[:2000], answer="", clause_ids=[],
                                     sender=sender_hash(body.get("sender")), channel=str(body.get("channel", ""))[:32])
     reply = plain(result)
+    store = searcher.store  # every citation leaves as a complete card, one per clause
+    reply["citations"] = complete_cards(reply["citations"], store.clause, store.document, date.today())
     reply["answerable"] = result.answerable
     reply["offer_screening"] = result.answerable and (
         result.offer_screening or cites_entitlement_clause(engine, reply["citations"]))
@@ -177,6 +180,9 @@ async def entitlements_route(request: web.Request) -> web.Response:
         result = request.app[ENGINE].evaluate(body)
     except entitlements.RequestError as error:
         return json_error(400, error.message, field=error.field)
+    store = request.app[SEARCHER].store
+    as_of = date.fromisoformat(result["as_of"])  # expiry is judged at the date the result is computed for
+    result["citations"] = entitlement_citations(result, store.clause, store.document, as_of)
     return web.json_response(plain(result))
 
 

@@ -127,7 +127,8 @@ class FakeClient:
         self.sent.append(profile)
         if self.failure:
             raise self.failure
-        return evaluate({**profile, "as_of": "2026-11-26"})
+        result = evaluate({**profile, "as_of": "2026-11-26"})
+        return {**result, "citations": [{"clause_id": "baoji-2020-49:2.1", "entitlements": ["startup_subsidy"]}]}
 
 
 @pytest.fixture
@@ -145,10 +146,11 @@ async def test_personal_list_for_the_snack_shop_owner(tracker_from, dispatcher, 
     assert "创业担保贷款：个人贷款最高20万元（10万元以下免除反担保）" in text
     assert "秦青优惠贷：最高300万元" in text
     assert "依据：宝政办发〔2020〕49号 （一）优化贷款税收等政策支持个体经营发展" in text
-    assert text.index("✅") < text.index("❓") < text.index("📍")
+    assert text.index("✅【符合】") < text.index("❓【待确认】") < text.index("📍【办理部门】")
     assert all(utf8_len(message) <= 2048 for message in texts(dispatcher))
-    citations = dispatcher.messages[-1]["custom"]["citations"]
-    assert {"clause_id": "baoji-2020-49:2.1", "article": 1, "entitlement": "startup_subsidy"} in citations
+    # the service's complete cards are passed on as they are
+    assert dispatcher.messages[-1]["custom"] == {
+        "citations": [{"clause_id": "baoji-2020-49:2.1", "entitlements": ["startup_subsidy"]}]}
 
 
 async def test_skipped_slots_are_sent_as_unknown_and_shown_as_conditions(tracker_from, dispatcher, use_client):
@@ -156,7 +158,7 @@ async def test_skipped_slots_are_sent_as_unknown_and_shown_as_conditions(tracker
     await actions.ActionShowEntitlements().run(dispatcher, tracker_from("entitlement_complete_with_skips"), DOMAIN)
     assert client.sent == [{"groups": ["migrant_worker"], "activities": None, "hires": None}]
     text = "\n".join(texts(dispatcher))
-    assert "❓ 一次性创业补贴" in text and "如果：创业（从事个体经营）" in text
+    assert "❓【待确认】一次性创业补贴" in text and "如果：创业（从事个体经营）" in text
 
 
 async def test_calculator_down_replies_politely_and_offers_a_human(tracker_from, dispatcher, use_client):

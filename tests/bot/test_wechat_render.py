@@ -60,3 +60,27 @@ def test_typed_button_title_resolves_to_its_payload():
     assert memory.resolve("oOther", "帮我算算能享受啥") == "帮我算算能享受啥"
     memory.remember("oUser", {})
     assert memory.resolve("oUser", "帮我算算能享受啥") == "帮我算算能享受啥"
+
+
+def test_screening_result_in_wechat_text_keeps_marks_with_words_counts_and_one_quote():
+    """WeChat shows text only: the cards are dropped, so nothing the text says is said twice."""
+    from knowledge.entitlement_text import render_entitlements
+    from knowledge.entitlements import evaluate
+
+    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+                       "as_of": "2026-11-26"})
+    quote = result["entitlements"][0]["quote"]
+    messages = [{"text": part} for part in render_entitlements(result)]
+    messages.append({"custom": {"citations": [{"clause_id": "baoji-2020-49:2.1", "quote": quote}]}})
+    text = "\n".join(bot_reply(messages).parts)
+    for mark, word in (("✅", "【符合】"), ("❓", "【待确认】"), ("📍", "【办理部门】")):
+        assert mark + word in text and text.count(mark) == text.count(mark + word)
+    assert "「养老保险暂缓缴费、补缴" in text  # one item, whatever its status suffix
+    assert text.count(quote) == 0  # the quote lives in the web card only; the text cites the article
+
+
+def test_answer_quote_appears_once_in_wechat_text():
+    quote = "创业担保贷款个贷最高额度20万元"
+    reply = bot_reply([{"text": f"根据宝政办发〔2020〕49号（一）：\n“{quote}”"},
+                       {"custom": {"citations": [{"clause_id": "baoji-2020-49:2.1", "quote": quote}]}}])
+    assert "\n".join(reply.parts).count(quote) == 1

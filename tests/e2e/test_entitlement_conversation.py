@@ -45,11 +45,11 @@ def test_stopping_the_screening(services):
 def test_correction_after_the_list_recalculates(services):
     sender = new_sender()
     first = reply_text(services.say(sender, "帮我算算：我是农民工，44岁，想开个面馆"))
-    assert "✅ 秦青优惠贷" in first
+    assert "✅【符合】秦青优惠贷" in first
     corrected = reply_text(services.say(sender, "不对，我50岁"))
     assert "50岁" in corrected
-    assert "✅ 秦青优惠贷" not in corrected  # 45 岁以下 no longer holds
-    assert "✅ 一次性创业补贴" in corrected
+    assert "✅【符合】秦青优惠贷" not in corrected  # 45 岁以下 no longer holds
+    assert "✅【符合】一次性创业补贴" in corrected
 
 
 def test_a_described_situation_gets_a_personal_answer_and_a_correction_updates_it(services):

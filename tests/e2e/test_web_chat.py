@@ -1,4 +1,9 @@
-"""The web chat in a real headless Chromium (Debian's chromium + chromium-driver)."""
+"""The web chat in a real headless Chromium (Debian's chromium + chromium-driver), at phone size (390×844).
+
+DOM assertions, not pictures: the screenshots saved in var/artifacts/ are for people (README: docs/*.png).
+Every test starts from an empty browser store, i.e. a new conversation with a new sender id.
+"""
+import re
 from pathlib import Path
 
 import pytest
@@ -17,11 +22,24 @@ def browser(tmp_path_factory):
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--window-size=390,844", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+                 "--window-size=390,844", "--lang=zh-CN", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # a phone's viewport (headless windows are at least 500 px wide)
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def chat(services, browser):
+    """A new conversation: empty localStorage, then the page loads and the bot greets."""
+    browser.get(services.service_url + "/static/chat.css")  # same origin, without starting a conversation
+    browser.execute_script("localStorage.clear()")
+    browser.get(services.service_url + "/")
+    wait(browser).until(lambda b: bot_texts(b))
+    return browser
 
 
 def wait(browser, timeout=60):
@@ -32,41 +50,165 @@ def bot_texts(browser):
     return [b.text for b in browser.find_elements(By.CSS_SELECTOR, ".msg.bot .bubble") if b.text]
 
 
-def test_question_gets_cited_answer_and_quick_reply_works(services, browser):
-    browser.get(services.service_url + "/")
-    # the greeting arrives with quick-reply chips
-    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".chip"))
+def user_bubbles(browser):
+    return browser.find_elements(By.CSS_SELECTOR, ".msg.user .bubble")
+
+
+def say(browser, text):
+    """Types a message and waits until the bot's reply has arrived (the typing dots are gone)."""
+    before = len(bot_texts(browser))
     box = browser.find_element(By.ID, "text")
-    box.send_keys("创业担保贷款最多能贷多少？")
+    box.send_keys(text)
     browser.find_element(By.ID, "send").click()
-    card = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, "details.card")))
-    assert "（一）" in card.text
-    assert any("20万" in text for text in bot_texts(browser))
-    card.click()  # expand the clause card
-    assert card.get_attribute("open") is not None
-    assert not browser.find_element(By.ID, "typing").is_displayed()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser.save_screenshot(str(ARTIFACTS / "web-chat.png"))
+    wait(browser).until(lambda b: len(bot_texts(b)) > before and not b.find_element(By.ID, "typing").is_displayed())
 
-    answered = len(bot_texts(browser))
-    chip = browser.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])")[-1]  # feedback: 没帮助 / 有帮助
+
+def click_chip(browser, title):
+    before = len(bot_texts(browser))
+    chip = next(c for c in browser.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])") if c.text == title)
     chip.click()
-    wait(browser).until(lambda b: len(bot_texts(b)) > answered)
-    browser.save_screenshot(str(ARTIFACTS / "web-chat-after-quick-reply.png"))
-    assert (ARTIFACTS / "web-chat.png").stat().st_size > 10_000
+    wait(browser).until(lambda b: len(bot_texts(b)) > before and not b.find_element(By.ID, "typing").is_displayed())
 
 
-def test_sender_id_and_transcript_persist_across_reloads(services, browser):
-    browser.get(services.service_url + "/")
-    first = browser.execute_script("return localStorage.getItem('policy-chat-sender')")
-    shown = browser.find_element(By.ID, "log").text
-    browser.refresh()
-    assert browser.execute_script("return localStorage.getItem('policy-chat-sender')") == first
-    assert "创业担保贷款最多能贷多少？" in shown
-    wait(browser).until(lambda b: "创业担保贷款最多能贷多少？" in b.find_element(By.ID, "log").text)
+def compact(text):
+    return re.sub(r"\s+", "", text)
 
 
-def test_handoff_button_shows_transfer_notice(services, browser):
-    browser.get(services.service_url + "/")
-    browser.find_element(By.ID, "handoff").click()
-    wait(browser).until(lambda b: "已为您转接人工客服" in b.find_element(By.ID, "log").text)
+def screenshot(browser, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    browser.save_screenshot(str(path))
+    assert path.stat().st_size > 10_000
+
+
+def test_the_bot_speaks_first_and_no_user_bubble_appears_before_the_user_types(chat):
+    log = chat.find_element(By.ID, "log")
+    first = log.find_elements(By.CSS_SELECTOR, ".msg:not(.typing)")[0]
+    assert "bot" in first.get_attribute("class").split()
+    assert first.find_element(By.CSS_SELECTOR, ".avatar").is_displayed()  # the bot's avatar
+    assert "小助手" in first.text
+    assert user_bubbles(chat) == []
+    assert log.find_elements(By.CSS_SELECTOR, ".time")  # a time line opens the conversation
+    assert chat.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])")  # the greeting's quick replies
+    history = chat.execute_script("return JSON.parse(localStorage.getItem('policy-chat-history'))")
+    assert history and not any("user" in entry for entry in history)
+    chat.refresh()  # still no fake user line after a reload
+    wait(chat).until(lambda b: bot_texts(b))
+    assert user_bubbles(chat) == []
+
+
+def test_answer_has_a_complete_card_that_does_not_repeat_the_bubble_and_opens_the_article(chat):
+    say(chat, "创业担保贷款最多能贷多少？")
+    assert any("20" in text and "万" in text for text in bot_texts(chat))
+    card = wait(chat).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".card")))
+    head = card.find_element(By.CSS_SELECTOR, ".card-head").text
+    assert "宝政办发〔2020〕49号" in head and "二、（一）优化贷款税收等政策支持个体经营发展" in head
+    assert "实施意见" in card.find_element(By.CSS_SELECTOR, ".doc-title").text
+    assert "市人社局" in card.find_element(By.CSS_SELECTOR, ".departments").text
+    # the quoted sentence is shown once: in the bubble, or else in the card
+    citation = chat.execute_script(
+        "return JSON.parse(localStorage.getItem('policy-chat-history'))"
+        ".map(e => e.bot && e.bot.custom && e.bot.custom.citations).filter(Boolean)[0][0]")
+    quotes = citation["quotes"]
+    assert citation["expiry_notes"]
+    shown = [compact(text) for text in bot_texts(chat)]
+    shown += [compact(quote.text) for quote in card.find_elements(By.CSS_SELECTOR, ".quote, .expired")]
+    for quote in quotes:
+        assert sum(text.count(compact(quote)) for text in shown) == 1
+    for note in citation["expiry_notes"]:  # 2020年内优先支持… has expired: said once
+        assert sum(text.count(compact(note)) for text in shown) == 1
+    chat.execute_script("arguments[0].scrollIntoView()", user_bubbles(chat)[-1])
+    screenshot(chat, "web-chat.png")
+    # the article in context, with the quoted sentences marked
+    card.find_element(By.CSS_SELECTOR, ".context summary").click()
+    marks = wait(chat).until(lambda b: card.find_elements(By.CSS_SELECTOR, ".context-text mark"))
+    assert sorted(compact(mark.text) for mark in marks) == sorted(compact(quote) for quote in quotes)
+    assert "引导劳动者以市场为导向" in card.find_element(By.CSS_SELECTOR, ".context-text").text
+
+    answered = len(bot_texts(chat))
+    click_chip(chat, "有帮助")  # the feedback quick reply of the current step works
+    assert len(bot_texts(chat)) > answered
+    assert user_bubbles(chat)[-1].text == "有帮助"
+
+
+def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(chat):
+    say(chat, "帮我算算我能享受啥扶持政策")
+    say(chat, "35")
+    click_chip(chat, "农民工")
+    say(chat, "想开个小吃店")
+    result = next(b for b in chat.find_elements(By.CSS_SELECTOR, ".msg.bot .bubble") if "您可以享受" in b.text)
+    text = "\n".join(bot_texts(chat)[bot_texts(chat).index(result.text):])
+    for mark, word in (("✅", "【符合】"), ("❓", "【待确认】"), ("📍", "【办理部门】")):
+        assert mark + word in text and text.count(mark) == text.count(mark + word)
+
+    count, names = re.search(r"其余(\d+)项按您说的情况暂不符合：(.*)。", text).groups()
+    assert int(count) == len(re.findall(r"「[^」]+」", names)) > 0
+    assert "「养老保险暂缓缴费、补缴" in names  # a name containing 、 is one item
+
+    cards = chat.find_elements(By.CSS_SELECTOR, ".card")
+    assert cards
+    clause_ids = [card.get_attribute("data-clause") for card in cards]
+    assert len(clause_ids) == len(set(clause_ids))  # one card per clause
+    for card in cards:
+        assert card.find_element(By.CSS_SELECTOR, ".doc-number").text == "宝政办发〔2020〕49号"
+        assert card.find_element(By.CSS_SELECTOR, ".quote").text.strip("“”")
+        assert re.match(r"[一二三四五六七八九十]+、（[一二三四五六七八九十]+）", card.find_element(By.CSS_SELECTOR, ".heading").text)
+    chat.execute_script("arguments[0].scrollIntoView()", result)
+    screenshot(chat, "web-chat-screening.png")
+
+
+def test_quick_replies_of_a_cancelled_step_do_nothing(chat):
+    say(chat, "帮我算算能拿多少补贴")
+    say(chat, "35")
+    assert any(chip.text == "农民工" for chip in chat.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])"))
+    say(chat, "算了")
+    stale = [chip for chip in chat.find_elements(By.CSS_SELECTOR, ".chip") if chip.text == "农民工"]
+    assert stale and all(not chip.is_enabled() for chip in stale)
+    users_before = len(user_bubbles(chat))
+    chat.execute_script("""
+        window.chatRequests = 0;
+        const original = window.fetch;
+        window.fetch = function () { window.chatRequests += 1; return original.apply(this, arguments); };""")
+    chat.execute_script("arguments[0].click()", stale[0])
+    # even with the disabled attribute removed, the retired step ignores the click
+    chat.execute_script("arguments[0].disabled = false; arguments[0].click()", stale[0])
+    # send() shows the user's bubble and calls fetch synchronously, so nothing sent means nothing now
+    assert chat.execute_script("return window.chatRequests") == 0
+    assert len(user_bubbles(chat)) == users_before
+
+
+def test_agent_messages_are_marked_and_kept(chat):
+    chat.execute_script("window.chatUI.addMessage('您好，我是人工客服，请问有什么可以帮您？', {from: 'agent'})")
+    agent = chat.find_element(By.CSS_SELECTOR, ".msg.agent")
+    assert agent.find_element(By.CSS_SELECTOR, ".name").text == "人工客服"
+    assert "请问有什么可以帮您" in agent.find_element(By.CSS_SELECTOR, ".bubble").text
+    color = lambda selector: chat.find_element(By.CSS_SELECTOR, selector).value_of_css_property("background-color")
+    assert color(".msg.agent .bubble") != color(".msg.bot .bubble")  # a distinct style
+    chat.refresh()
+    wait(chat).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".msg.agent .name"))
+
+
+def test_time_lines_separate_turns_more_than_five_minutes_apart(chat):
+    chat.execute_script("""
+        const at = (h, m) => new Date(2020, 2, 1, h, m).getTime();
+        localStorage.setItem('policy-chat-history', JSON.stringify([
+            {bot: {text: '您好'}, at: at(9, 5)}, {user: '摆摊要交费吗', at: at(9, 6)},
+            {bot: {text: '不收费'}, at: at(9, 6)}, {user: '谢谢', at: at(9, 20)}]));""")
+    chat.refresh()
+    wait(chat).until(lambda b: "谢谢" in b.find_element(By.ID, "log").text)
+    times = [t.text for t in chat.find_elements(By.CSS_SELECTOR, "#log .time")]
+    assert times == ["2020年3月1日 09:05", "2020年3月1日 09:20"]
+
+
+def test_sender_id_and_transcript_persist_across_reloads(chat):
+    say(chat, "摆摊要交费吗")
+    first = chat.execute_script("return localStorage.getItem('policy-chat-sender')")
+    chat.refresh()
+    assert chat.execute_script("return localStorage.getItem('policy-chat-sender')") == first
+    wait(chat).until(lambda b: "摆摊要交费吗" in b.find_element(By.ID, "log").text)
+    assert [bubble.text for bubble in user_bubbles(chat)] == ["摆摊要交费吗"]
+
+
+def test_handoff_button_shows_transfer_notice(chat):
+    chat.find_element(By.ID, "handoff").click()
+    wait(chat).until(lambda b: "已为您转接人工客服" in b.find_element(By.ID, "log").text)

@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from knowledge.answer import MAX_PART_BYTES, chinese_number, compose_answer, split_parts
+from knowledge.answer import MAX_PART_BYTES, compose_answer, split_parts
+from knowledge.citations import chinese_number
 
 TODAY = dt.date(2025, 6, 1)
 

@@ -52,6 +52,27 @@ def test_answer_quotes_and_cites(policy_service):
     assert all(len(part.encode("utf-8")) <= 2048 for part in body["parts"])
     assert body["citations"][0]["clause_id"] == "baoji-2020-49:2.1"
     assert body["offer_screening"] is True  # article （一） has entitlements to calculate
+    assert_complete_card(body["citations"][0])
+
+
+@pytest.mark.parametrize("question", ["我48岁，开个修车铺，秦青优惠贷能办吗？", "我下岗了想摆个小吃摊，能贷款不？有没有补贴？",
+                                      "开理发店要交登记费吗？能贷多少？"])
+def test_every_answer_citation_is_a_complete_card_one_per_clause(policy_service, question):
+    cards = policy_service.post("/api/answer", json={"q": question}).json()["citations"]
+    assert cards
+    assert len({card["clause_id"] for card in cards}) == len(cards)
+    for card in cards:
+        assert_complete_card(card)
+
+
+def assert_complete_card(card: dict) -> None:
+    """The one citation shape of knowledge.citations, whatever produced it."""
+    assert card["doc_number"] == "宝政办发〔2020〕49号"
+    assert card["doc_title"] == "宝鸡市人民政府办公室关于支持多渠道灵活就业的实施意见"
+    assert card["section_label"] and card["article_mark"] and card["title"] and card["quote"]
+    assert card["heading"] == card["section_label"] + card["article_mark"] + card["title"]
+    assert card["departments"] and isinstance(card["expiry_notes"], list)
+    assert card["context_url"] == f"/api/clauses/{card['clause_id']}"
 
 
 def test_answer_without_entitlements_offers_no_screening(policy_service):
@@ -107,6 +128,21 @@ def test_entitlements_lists_every_entitlement(policy_service):
             "temporary_relief"} <= ids
     subsidy = next(item for item in body["entitlements"] if item["id"] == "startup_subsidy")
     assert subsidy["eligible"] is True and subsidy["amount"] == 5000
+
+
+def test_entitlements_cite_each_clause_once_with_complete_cards(policy_service):
+    body = policy_service.post("/api/entitlements", json={
+        "age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"], "as_of": "2026-11-26"}).json()
+    cards = body["citations"]
+    assert len({card["clause_id"] for card in cards}) == len(cards)  # merged per clause
+    for card in cards:
+        assert_complete_card(card)
+    loans = next(card for card in cards if card["clause_id"] == "baoji-2020-49:2.1")
+    assert loans["heading"] == "二、（一）优化贷款税收等政策支持个体经营发展"
+    assert {"guarantee_loan", "qinqing_loan", "startup_subsidy"} <= set(loans["entitlements"])
+    assert "20 万元" in loans["quote"] or "20万元" in loans["quote"]
+    shown = {item["clause_id"] for item in body["entitlements"] if item["eligible"] is not False}
+    assert {card["clause_id"] for card in cards} == shown
 
 
 def test_entitlements_unknown_group_is_400_naming_the_field(policy_service):
