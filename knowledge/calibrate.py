@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .decision import NluHint, decision_features
+from .decision import NluHint, decision_features, hint_for
 from .search import SearchConfig, load_searcher
 
 QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
@@ -46,7 +46,8 @@ def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.nda
     rows, labels = [], []
     for item in questions:
         name, confidence = intents.get(item["q"], ["", 0.0])
-        features = decision_features(searcher.search(item["q"], k=3).relevance, NluHint(name, confidence))
+        result = searcher.search(item["q"], k=3)
+        features = decision_features(result.relevance, hint_for(result.normalized, NluHint(name, confidence)))
         rows.append([features[feature] for feature in CHAT_FEATURES])
         labels.append(1.0 if item["articles"] else 0.0)
     return np.array(rows), np.array(labels)

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
-from .decision import SOCIAL_INTENTS, NluHint, answer_probability
+from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
 from .headline import HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
@@ -169,9 +169,9 @@ def merged_facts(known: dict, update: ProfileUpdate) -> dict:
 def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, context: Context | None = None,
             today: dt.date | None = None, decision: dict | None = None) -> Reply:
     today = today or dt.date.today()
-    nlu = nlu or NluHint()
     context = context or Context()
     normalized = normalize(message or "")
+    nlu = hint_for(normalized, nlu or NluHint())
     terms = dialogue_terms()
     update = parse_profile(message or "", today=today)
     stated = message_facts(update)
