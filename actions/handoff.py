@@ -12,7 +12,7 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_client import PolicyClient, PolicyRequestRejected, PolicyServiceUnavailable
@@ -85,3 +85,20 @@ class ActionHandoff(Action):
             return []
         dispatcher.utter_message(text=text, json_message={**marker, "queued": True, "handoff_id": status.get("id")})
         return []
+
+
+class ActionSessionStart(Action):
+    """Rasa's session start, except that a conversation an agent holds stays paused in the new session
+    (Rasa's SessionStarted resets the pause, so after an idle hour the bot would talk over the agent)."""
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        events: List[EventType] = [SessionStarted()]
+        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True):
+            events += [SlotSet(name, value) for name, value in tracker.slots.items() if value is not None]
+        if tracker.is_paused():
+            events.append(ConversationPaused())
+        return events + [ActionExecuted("action_listen")]

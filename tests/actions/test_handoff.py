@@ -1,6 +1,7 @@
 """action_handoff files the conversation in the live queue and tells the citizen where they stand."""
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SessionStarted, SlotSet
 
 from actions import handoff
 from actions.policy_client import PolicyServiceUnavailable
@@ -81,3 +82,13 @@ async def test_queue_unreachable_keeps_the_transfer_marker(dispatcher, use_queue
     await handoff.ActionHandoff().run(dispatcher, ASKED, {})
     message = dispatcher.messages[0]
     assert message["text"] and message["custom"]["handoff"] is True and "queued" not in message["custom"]
+
+
+@pytest.mark.parametrize("paused", [True, False])
+async def test_new_session_keeps_an_agents_pause_and_the_slots(dispatcher, paused):
+    old = Tracker("web:abc", {"age": 34.0, "groups": None}, {}, [{"event": "pause"}] if paused else [], paused,
+                  None, {}, "action_listen")
+    events = await handoff.ActionSessionStart().run(
+        dispatcher, old, {"session_config": {"carry_over_slots_to_new_session": True}})
+    expected = [SessionStarted(), SlotSet("age", 34.0)] + ([ConversationPaused()] if paused else [])
+    assert events == expected + [ActionExecuted("action_listen")]

@@ -17,6 +17,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "var" / "artifacts"
 DOCS = PROJECT / "docs"
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
+AGENT_PASSWORD: list = []
 
 
 def chromium(profile: Path, size: str):
@@ -33,6 +34,7 @@ def chromium(profile: Path, size: str):
 def agent(services, tmp_path_factory):
     """An agent's browser, logged in through the login form."""
     password, _ = services.add_user("li.agent", "agent")
+    AGENT_PASSWORD[:] = [password]
     driver = chromium(tmp_path_factory.mktemp("agent-chromium"), "1500,1000")
     driver.get(services.service_url + "/console")
     wait(driver).until(EC.presence_of_element_located((By.ID, "username")))  # redirected to the login page
@@ -156,6 +158,12 @@ def conversation_of(services, headers, item) -> str:
     detail = requests.get(f"{services.service_url}/api/agent/queue/{item.get_attribute('data-id')}",
                           headers=headers, timeout=10).json()
     return detail["handoff"]["sender_id"]
+
+
+def test_no_password_or_session_id_in_the_logs(services, agent):
+    session_id = agent.get_cookie("policy_session")["value"]
+    logs = "\n".join(services.log_tail(name, 100_000) for name in ("service", "rasa", "actions"))
+    assert session_id not in logs and AGENT_PASSWORD[0] not in logs
 
 
 def test_console_needs_login_and_refuses_agents_on_staff_routes(services):
