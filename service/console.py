@@ -166,6 +166,9 @@ def calculator_form(engine: entitlements.EntitlementEngine) -> dict:
         "groups": [{"name": name, "label": label} for name, label in rules.groups.items()],
         "activities": [{"name": name, "label": label} for name, label in rules.activities.items()],
         "facts": facts, "as_of": today().isoformat(),
+        # what a result's `missing` names mean (hires[0].count → hires)
+        "field_labels": {"groups": "人员类别", "activities": "从事的活动",
+                         **{name: fact["label"] for name, fact in rules.facts.items()}},
     }
 
 
