@@ -21,7 +21,7 @@ from service import app as core
 from service import openapi
 from service.auth import current_user, require_role
 from service.console import search_cards
-from service.handoff import POLLED_CHANNELS, HandoffError, HandoffQueue, OutboxMessage, channel_of
+from service.handoff import POLLED_CHANNELS, Handoff, HandoffError, HandoffQueue, OutboxMessage, channel_of
 from service.rasa_api import RasaApi, RasaUnavailable
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ WECHAT_WINDOW_S = 48 * 3600
 MAX_REPLY_CHARS = 1000  # WeChat text messages stay under 2048 bytes
 RESUME_NOTICE = "人工客服已结束本次服务，接下来由智能助手继续为您解答。还有问题可以直接问我。"
 SUGGESTIONS = 3
+CLOCK_SLACK_S = 5  # Rasa and this service stamp events with their own clocks
 
 
 def queue_of(request: web.Request) -> HandoffQueue:
@@ -136,6 +137,7 @@ def outbox_json(message: OutboxMessage) -> dict:
 async def claim(request: web.Request) -> web.Response:
     queue, agent = queue_of(request), current_user(request).username
     try:
+        await require_asked(request.app[RASA], queue.require(handoff_id(request)))
         handoff = queue.claim(handoff_id(request), agent)
     except HandoffError as error:
         return refusal(error)
@@ -146,6 +148,17 @@ async def claim(request: web.Request) -> web.Response:
         return core.json_error(503, f"could not pause the bot for this conversation: {error}")
     logger.info("handoff %d claimed by %s", handoff.id, agent)
     return web.json_response({"handoff": handoff.json(queue.clock(), 0)})
+
+
+async def require_asked(rasa: RasaApi, handoff: Handoff) -> None:
+    """/api/handoff is called by the action server, but anyone could post a sender id: before an agent takes
+    a conversation (and silences the bot for it), its tracker must show that action_handoff really ran."""
+    try:
+        conversation = await rasa.conversation(handoff.sender_id)
+    except RasaUnavailable as error:
+        raise HandoffError(503, f"could not read the conversation: {error}") from None
+    if conversation.last_handoff_at is None or conversation.last_handoff_at < handoff.created_at - CLOCK_SLACK_S:
+        raise HandoffError(409, "this conversation has not asked for a person (no action_handoff in its tracker yet)")
 
 
 @require_role("agent")

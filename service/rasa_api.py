@@ -38,20 +38,24 @@ class Conversation:
     paused: bool
     lines: list[Line]
     last_user_at: Optional[float]
+    last_handoff_at: Optional[float] = None  # when action_handoff last ran: the citizen really asked
 
     @property
     def last_user_text(self) -> str:
         return next((line.text for line in reversed(self.lines) if line.author == "user"), "")
 
 
+HANDOFF_ACTION = "action_handoff"
 EVENT_NOTES = {"pause": "— 人工接管，机器人暂停 —", "resume": "— 机器人恢复应答 —"}
 
 
 def transcript(sender_id: str, tracker: dict) -> Conversation:
-    lines, channel, last_user_at, paused = [], None, None, False
+    lines, channel, last_user_at, paused, last_handoff_at = [], None, None, False, None
     for event in tracker.get("events") or []:
         kind, at = event.get("event"), float(event.get("timestamp") or 0)
-        if kind == "user":
+        if kind == "action" and event.get("name") == HANDOFF_ACTION:
+            last_handoff_at = at
+        elif kind == "user":
             text = event.get("text") or ""
             intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             shown = f"[按钮：{intent or text[1:]}]" if text.startswith("/") else mask(text)
@@ -63,7 +67,7 @@ def transcript(sender_id: str, tracker: dict) -> Conversation:
         elif kind in EVENT_NOTES:
             paused = kind == "pause"
             lines.append(Line("event", EVENT_NOTES[kind], at))
-    return Conversation(sender_id, channel, paused, lines, last_user_at)
+    return Conversation(sender_id, channel, paused, lines, last_user_at, last_handoff_at)
 
 
 class RasaApi:

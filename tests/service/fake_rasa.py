@@ -14,6 +14,7 @@ class FakeRasaApi(BackgroundServer):
         super().__init__()
         self.token = token
         self.events: dict[str, list[dict]] = {}
+        self.refuse_appends = False  # as when Rasa's lock store is unreachable
         self._lock = threading.Lock()
 
     def make_app(self) -> web.Application:
@@ -27,6 +28,10 @@ class FakeRasaApi(BackgroundServer):
             self.events.setdefault(sender, []).append(
                 {"event": "user", "text": text, "timestamp": time.time() if at is None else at,
                  "input_channel": channel, "parse_data": {"intent": {"name": "ask_policy"}}})
+
+    def action_ran(self, sender: str, name: str) -> None:
+        with self._lock:
+            self.events.setdefault(sender, []).append({"event": "action", "name": name, "timestamp": time.time()})
 
     def kinds(self, sender: str) -> list[str]:
         with self._lock:
@@ -49,6 +54,8 @@ class FakeRasaApi(BackgroundServer):
     async def _append(self, request: web.Request) -> web.Response:
         if request.query.get("token") != self.token:
             return web.json_response({"message": "unauthorized"}, status=401)
+        if self.refuse_appends:
+            return web.json_response({"message": "lock store unavailable"}, status=500)
         body = await request.json()
         with self._lock:
             for event in body if isinstance(body, list) else [body]:

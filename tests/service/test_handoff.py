@@ -149,8 +149,12 @@ def world(tmp_path_factory):
     wechat.stop()
 
 
-def file_handoff(app, sender, reason="user_request", channel="rest"):
-    return app.post("/api/handoff", json={"sender": sender, "reason": reason, "question": "", "channel": channel})
+def file_handoff(app, sender, reason="user_request", channel="rest", rasa=None):
+    """What action_handoff does: file the conversation; Rasa then logs the action in the tracker."""
+    response = app.post("/api/handoff", json={"sender": sender, "reason": reason, "question": "", "channel": channel})
+    if rasa is not None:
+        rasa.action_ran(sender, "action_handoff")
+    return response
 
 
 def test_every_agent_route_needs_a_login(world):
@@ -179,7 +183,7 @@ def test_web_handoff_claim_reply_resolve(world):
     sender = "web:" + secrets.token_hex(6)
     rasa.user_says(sender, "我电话13812345678，摆摊要交占道费吗")
     rasa.user_says(sender, "转人工")
-    filed = file_handoff(app, sender)
+    filed = file_handoff(app, sender, rasa=rasa)
     assert filed.status_code == 201
     again = file_handoff(app, sender).json()
     assert again["id"] == filed.json()["id"] and again["created"] is False
@@ -232,7 +236,7 @@ def test_wechat_reply_goes_through_the_customer_service_api(world):
     openid = "o" + secrets.token_hex(8)
     sender = "wechat:" + openid
     rasa.user_says(sender, "转人工", channel="wechat")
-    handoff_id = file_handoff(app, sender, channel="wechat").json()["id"]
+    handoff_id = file_handoff(app, sender, channel="wechat", rasa=rasa).json()["id"]
     app.post(f"/api/agent/queue/{handoff_id}/claim", headers=tokens["li"])
     sent = app.post(f"/api/agent/queue/{handoff_id}/reply", headers=tokens["li"], json={"text": "您好，请讲"}).json()
     assert sent["message"]["status"] == "sent"
@@ -245,7 +249,7 @@ def test_wechat_48h_window_and_failures_are_visible_and_retried(world):
     app, rasa, wechat, tokens = world
     openid = "o" + secrets.token_hex(8)
     rasa.user_says(openid, "转人工", channel="wechat", at=rasa_time_hours_ago(49))
-    handoff_id = file_handoff(app, openid, channel="wechat").json()["id"]
+    handoff_id = file_handoff(app, openid, channel="wechat", rasa=rasa).json()["id"]
     app.post(f"/api/agent/queue/{handoff_id}/claim", headers=tokens["li"])
     late = app.post(f"/api/agent/queue/{handoff_id}/reply", headers=tokens["li"], json={"text": "还在吗"}).json()
     assert late["message"]["status"] == "expired" and "48" in late["message"]["error"]
@@ -274,14 +278,25 @@ def rasa_time_hours_ago(hours: float) -> float:
 def test_claim_is_refused_when_the_bot_cannot_be_paused(world, tmp_path):
     app, rasa, _, tokens = world
     sender = "web:" + secrets.token_hex(6)
-    handoff_id = file_handoff(app, sender).json()["id"]
-    token, rasa.token = rasa.token, "changed"  # Rasa now refuses the service's token
+    handoff_id = file_handoff(app, sender, rasa=rasa).json()["id"]
+    rasa.refuse_appends = True
     try:
         refused = app.post(f"/api/agent/queue/{handoff_id}/claim", headers=tokens["li"])
     finally:
-        rasa.token = token
+        rasa.refuse_appends = False
     assert refused.status_code == 503
     assert app.get(f"/api/agent/queue/{handoff_id}", headers=tokens["li"]).json()["handoff"]["status"] == "queued"
+
+
+def test_a_handoff_filed_without_the_bot_cannot_be_claimed(world):
+    """Posting someone's sender id to /api/handoff must not let an agent silence the bot for them."""
+    app, rasa, _, tokens = world
+    sender = "wechat:o" + secrets.token_hex(8)
+    rasa.user_says(sender, "创业担保贷款最多能贷多少", channel="wechat")  # a real conversation that never asked
+    handoff_id = file_handoff(app, sender).json()["id"]
+    refused = app.post(f"/api/agent/queue/{handoff_id}/claim", headers=tokens["li"])
+    assert refused.status_code == 409 and "action_handoff" in refused.json()["error"]
+    assert not rasa.paused(sender)
 
 
 @pytest.mark.parametrize("body", [{}, {"sender": ""}, {"sender": "x" * 201}, [1]])
