@@ -19,7 +19,8 @@ POLICY_INTENTS = frozenset({"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", 
                             "ask_eligibility", "ask_social_insurance", "ask_training", "ask_wages_rights",
                             "ask_venue", "inform", "check_entitlements"})
 SOCIAL_INTENTS = frozenset({"greet", "thanks", "goodbye", "chitchat"})
-OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+# nlu_fallback is not evidence either way: it only says the classifier was unsure.
+OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope"})
 DEFAULT_DECISION = {"bias": 0.0, "relevance": 1.0, "out_of_scope": 0.0, "policy": 0.0, "social": 0.0}
 
 

@@ -87,6 +87,25 @@ def relevant_rules(q: str, hit: Hit | None, rules, personal: bool) -> tuple[list
     return topical, set()
 
 
+def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> Hit:
+    """The best hit, unless the question names an entitlement ("占道费", "登记要钱不") whose clause retrieval
+    ranked just below: then that clause — it states what was asked."""
+    if context.engine is None or not hits:
+        return hits[0]
+    rules = context.engine.rules
+    q = normalize(question or "").lower()
+    specific = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("keywords"))}
+    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("topics"))}
+    for wanted, depth in ((specific, 5), (topical, 3)):
+        if wanted and hits[0].clause_id not in wanted:
+            better = next((hit for hit in hits[:depth] if hit.clause_id in wanted), None)
+            if better is not None:
+                return better
+        if wanted:
+            break
+    return hits[0]
+
+
 def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None:
     engine = context.engine
     if engine is None:
@@ -213,6 +232,13 @@ def _personal_lines(chosen: list[dict], specific: set[str], items: dict, rules) 
         lines.append(_verdict_line(item))
     failed = [rule for rule in shown if items[rule["id"]]["eligible"] is False]
     names = {rule["id"] for rule in shown}
+    if failed and len(failed) == len(shown[:3]):  # nothing asked about applies: what the same article offers
+        articles = {rule["article"] for rule in failed}
+        offer = [rule for rule in rules.entitlements if rule["article"] in articles and rule["id"] not in names
+                 and items[rule["id"]]["eligible"] is True and not rule.get("family")][:2]
+        for rule in offer:
+            names.add(rule["id"])
+            lines.append("按您说的情况可以享受" + _verdict_line(items[rule["id"]]).replace("：按您说的情况符合，", "："))
     for rule in failed:  # name the alternatives of the same family ("创业担保贷款没有年龄要求")
         for other in rules.entitlements:
             if other.get("family") and other.get("family") == rule.get("family") and other["id"] not in names \

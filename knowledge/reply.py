@@ -26,7 +26,7 @@ import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
 from .decision import SOCIAL_INTENTS, NluHint, answer_probability
-from .headline import HeadlineContext, entitlement_answer, entitlement_overview, headline
+from .headline import HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
 from .textnorm import normalize
@@ -129,7 +129,7 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
                    for i, char in enumerate(text)).replace(" ", "")
     rest = _strip(_strip(rest, spec["detail_only"]), spec["markers"])
     rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万|元)?", "", rest), terms["fillers"])
-    if not rest and len(text) <= spec["short_chars"] * 2:
+    if len(rest) <= 1 and len(text) <= spec["short_chars"] * 2:  # a lone character ("补", "归") names no topic
         return "bare"
     return "marked" if marked else ""
 
@@ -183,12 +183,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         return Reply("screening", facts=merged_facts(context.facts, update) if stated else {},
                      normalized=normalized)
 
-    follow_up = follow_up_kind(normalized, context, terms)
-    if follow_up == "marked":  # "那社保呢": a topic of its own wins when retrieval answers it elsewhere
-        alone = searcher.search(message, k=5)
-        if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
-            follow_up = ""
-    follow_up = bool(follow_up)
+    follow_up = continues_topic(message, normalized, searcher, context, terms)
     if not follow_up and not context.topic_question and not stated and is_generic_question(normalized, terms):
         spec = terms["clarify"]
         return Reply("clarify", parts=[spec["prompt"]], buttons=list(spec["options"]), normalized=normalized)
@@ -204,16 +199,11 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         if overview:
             return overview
 
-    query = f"{topic} {_PUNCT.sub(' ', message).strip()}" if follow_up else message
-    result = searcher.search(query, k=5)
-    if follow_up:
-        result = _prefer_topic(result, context.topic_clauses)
-    elif context.topic_question and not result.answerable and len(_PUNCT.sub("", normalized)) <= 20:
-        # A short message the policy does not answer on its own may still continue the topic.
-        combined = _prefer_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=5),
-                                 context.topic_clauses)
-        if combined.answerable and combined.hits and combined.hits[0].clause_id in context.topic_clauses:
-            result, follow_up = combined, True
+    if follow_up:  # searched with the topic; the clause under discussion answers it
+        result = _on_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=TOPIC_K),
+                           context.topic_clauses)
+    else:
+        result = searcher.search(message, k=5)
 
     weights = decision or getattr(searcher.config, "chat_decision", None)
     probability = answer_probability(result.relevance, nlu, weights)
@@ -274,18 +264,35 @@ def _covered_but_detail(searcher, result: SearchResult, nlu: NluHint, weights: d
     return answer_probability(relevance, nlu, weights) >= 0.5
 
 
-def _prefer_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
-    """For a follow-up, the clause under discussion wins when retrieval still finds it among the top hits."""
+TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's clause is among them
+UNKNOWN_TOPIC = 0.5     # a message mostly made of words the policy never uses ("那医保报销咋弄") is a new topic
+
+
+def continues_topic(message: str, normalized: str, searcher, context: Context, terms: dict) -> bool:
+    """A follow-up of the topic under discussion? A message with no topic of its own ("这个去哪办", "那我50岁呢")
+    is; a marked or short one ("那社保呢", "补几个月") is unless retrieval answers it with another clause on its
+    own, or it is mostly about something the policy never mentions (then it is a new question)."""
+    kind = follow_up_kind(normalized, context, terms)
+    if kind == "bare":
+        return True
+    short = len(_PUNCT.sub("", normalized)) <= terms["follow_up"]["short_chars"]
+    if not context.topic_question or (kind != "marked" and not short):
+        return False
+    alone = searcher.search(message, k=5)
+    if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
+        return False
+    return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def _on_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
+    """For a follow-up, the clause under discussion comes first: the message refers back to it."""
     if not topic_clauses:
         return result
-    for parts in ([result], result.by_part or []):
-        for item in parts:
-            hits = item.hits
-            on_topic = [hit for hit in hits[:3] if hit.clause_id in topic_clauses]
-            if on_topic and hits[0].clause_id not in topic_clauses:
-                item.hits = on_topic[:1] + [hit for hit in hits if hit is not on_topic[0]]
-            if on_topic:
-                item.answerable = True
+    for item in [result, *(result.by_part or [])]:
+        on_topic = [hit for hit in item.hits if hit.clause_id in topic_clauses]
+        if on_topic:
+            item.hits = on_topic[:1] + [hit for hit in item.hits if hit is not on_topic[0]]
+            item.answerable = True
     return result
 
 
@@ -307,7 +314,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
             else:
                 blocks.append(f"关于“{_short(text)}”，这份政策没有涉及。")
             continue
-        hit = hits[0]
+        hit = hits[0] if topic else preferred_hit(text if multi else question, hits, context)
         if hit.clause_id in seen and multi:
             continue  # both questions are answered by the same clause already quoted
         seen.add(hit.clause_id)
