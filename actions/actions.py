@@ -22,7 +22,6 @@ FEEDBACK_BUTTONS = [
 ]
 SCREENING_BUTTON = {"title": "算算我能享受哪些", "payload": "/check_entitlements"}
 SERVICE_DOWN_REPLY = "抱歉，政策知识库暂时连接不上，请稍后再问，或者转人工由工作人员为您解答。"
-HANDOFF_REPLY = "好的，已为您转接人工客服，请稍候，工作人员会尽快回复您。"
 
 
 def latest_question(tracker: Tracker) -> Optional[Text]:
@@ -110,19 +109,6 @@ def topic_events(reply: Dict[Text, Any]) -> List[EventType]:
     facts = reply.get("facts") or {}
     events += [SlotSet(slot, facts[slot]) for slot in PROFILE_SLOTS if slot in facts]
     return events
-
-
-class ActionHandoff(Action):
-    def name(self) -> Text:
-        return "action_handoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(
-            text=HANDOFF_REPLY,
-            json_message={"handoff": True, "reason": "user_request", "last_question": latest_question(tracker)},
-        )
-        return []
 
 
 class ActionStoreFeedback(Action):

@@ -12,6 +12,7 @@ from aiohttp import web
 from knowledge.parser import parse_document
 from knowledge.store import ClauseNotFound
 from service import app as core
+from service.auth import editor_name, require_role
 
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 MAX_DOCUMENT_CHARS = 500_000
@@ -28,9 +29,6 @@ def required_text(body: dict, field: str, limit: int = 20_000) -> str:
     return value.strip()
 
 
-async def staff_body(request: web.Request) -> dict:
-    core.require_staff(request)
-    return await core.read_json_object(request)
 
 
 async def apply_change(request: web.Request, change):
@@ -45,9 +43,10 @@ async def apply_change(request: web.Request, change):
         raise web.HTTPNotFound(text='{"error": "no such clause"}', content_type="application/json")
 
 
+@require_role("staff")
 async def edit_clause(request: web.Request) -> web.Response:
-    body = await staff_body(request)
-    text, editor = required_text(body, "text"), required_text(body, "editor", 100)
+    body = await core.read_json_object(request)
+    text, editor = required_text(body, "text"), editor_name(request)
     note = str(body.get("note", ""))[:500]
     clause_id = request.match_info["clause_id"]
     clause = await apply_change(request, lambda store: store.update_clause(clause_id, text, editor, note))
@@ -56,9 +55,10 @@ async def edit_clause(request: web.Request) -> web.Response:
 
 def activation_route(retire: bool):
     """Retire (take out of answers) or restore a clause; the reason goes into its version history."""
+    @require_role("staff")
     async def handler(request: web.Request) -> web.Response:
-        body = await staff_body(request)
-        editor, note = required_text(body, "editor", 100), str(body.get("reason") or body.get("note") or "")[:500]
+        body = await core.read_json_object(request)
+        editor, note = editor_name(request), str(body.get("reason") or body.get("note") or "")[:500]
         clause_id = request.match_info["clause_id"]
         change = (lambda store: store.retire_clause(clause_id, editor, note)) if retire else \
                  (lambda store: store.restore_clause(clause_id, editor, note))
@@ -66,21 +66,22 @@ def activation_route(retire: bool):
     return handler
 
 
+@require_role("staff")
 async def clause_history(request: web.Request) -> web.Response:
-    core.require_staff(request)
     clause_id = request.match_info["clause_id"]
     if request.app[core.SEARCHER].store.clause(clause_id) is None:
         return core.json_error(404, "no such clause")
     return web.json_response({"history": core.plain(request.app[core.SEARCHER].store.history(clause_id))})
 
 
+@require_role("staff")
 async def add_document(request: web.Request) -> web.Response:
     """Add or re-load a policy document from its plain text (same format as knowledge/data/*.txt)."""
-    body = await staff_body(request)
+    body = await core.read_json_object(request)
     doc_id = required_text(body, "doc_id", 64)
     if not DOC_ID.match(doc_id):
         return core.json_error(400, 'field "doc_id" must be lower-case letters, digits and "-"', field="doc_id")
-    text, editor = required_text(body, "text", MAX_DOCUMENT_CHARS), required_text(body, "editor", 100)
+    text, editor = required_text(body, "text", MAX_DOCUMENT_CHARS), editor_name(request)
     document = parse_document(text, doc_id)
     if not document.clauses:
         return core.json_error(400, "no clauses found in the text: is it a numbered policy document?", field="text")

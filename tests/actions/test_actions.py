@@ -131,14 +131,6 @@ async def test_feedback_survives_service_outage(tracker_from, dispatcher, use_cl
     assert dispatcher.messages  # the user is still answered
 
 
-async def test_handoff_message_carries_marker(tracker_from, dispatcher):
-    await actions.ActionHandoff().run(dispatcher, tracker_from("feedback_after_answer"), {})
-    message = dispatcher.messages[0]
-    assert message["text"]
-    assert message["custom"]["handoff"] is True
-    assert message["custom"]["last_question"] == "摆摊要交占道费吗"
-
-
 async def test_an_explicit_screening_request_starts_the_form_whatever_the_intent(tracker_from, dispatcher, use_client):
     use_client(FakeClient(answer={"kind": "screening", "parts": [], "facts": {}}))
     events = await actions.ActionAnswerPolicy().run(dispatcher, tracker_from("loan_question"), {})

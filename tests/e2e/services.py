@@ -36,6 +36,7 @@ class Services:
     service_port: int = field(default_factory=free_port)
     processes: list = field(default_factory=list)
     staff_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    rasa_token: str = field(default_factory=lambda: secrets.token_hex(16))
 
     @property
     def staff_headers(self) -> dict:
@@ -62,6 +63,24 @@ class Services:
                                       (sender,)).fetchall()
         return [json.loads(data).get("text") for (data,) in rows]
 
+    def events(self, sender: str) -> list[tuple[str, dict]]:
+        """(type, event) of every event of `sender` in Rasa's SQLite tracker store, in order."""
+        if not self.tracker_db.exists():
+            return []
+        with sqlite3.connect(f"file:{self.tracker_db}?mode=ro", uri=True) as connection:
+            rows = connection.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                                      (sender,)).fetchall()
+        return [(kind, json.loads(data)) for kind, data in rows]
+
+    def bot_said_after(self, sender: str, text: str) -> list[str] | None:
+        """What the bot (or an agent) said after the user's last message `text` (None if not logged yet)."""
+        events = self.events(sender)
+        last = max((i for i, (kind, event) in enumerate(events) if kind == "user" and event.get("text") == text),
+                   default=None)
+        if last is None:
+            return None
+        return [event.get("text") for kind, event in events[last + 1:] if kind == "bot" and event.get("text")]
+
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
@@ -76,6 +95,7 @@ class Services:
             "TMPDIR": str(cache / "tmp"), "PYTHONPATH": str(PROJECT),
             "POLICY_VAR_DIR": str(self.workdir / "var"), "POLICY_SERVICE_URL": self.service_url,
             "RASA_URL": self.rasa_url, "STAFF_TOKEN": self.staff_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_AUTH_TOKEN": self.rasa_token, "HANDOFF_HOURS": "always",
         })
         env.update(self.extra_env)
         return env
@@ -106,7 +126,8 @@ class Services:
                                 "--port", str(self.actions_port)], {**env, **self.actions_env})
         self._start("rasa", [str(PROJECT / ".venv/rasa/bin/rasa"), "run", "--model", str(MODEL),
                              "--endpoints", str(endpoints), "--credentials", str(credentials),
-                             "--port", str(self.rasa_port)], {**env, "HOME": str(PROJECT / ".cache/home")})
+                             "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.rasa_token],
+                    {**env, "HOME": str(PROJECT / ".cache/home")})
         self.wait_ready()
         return self
 
@@ -145,6 +166,14 @@ class Services:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
             log.close()
+
+    def add_user(self, username: str, role: str) -> tuple[str, dict]:
+        """A console account in the running service's users database: its password and bearer headers."""
+        from service.users import UserStore
+        users = UserStore(self.workdir / "var" / "users.db")
+        password = secrets.token_urlsafe(12)
+        users.add(username, password, role)
+        return password, {"Authorization": f"Bearer {users.issue_token(username)}"}
 
     def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
         response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",
