@@ -16,6 +16,7 @@ from aiohttp import web
 from knowledge import entitlements
 from knowledge.answer import compose_answer
 from knowledge.search import load_searcher
+from service import openapi
 from service.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -229,6 +230,52 @@ async def close_knowledge(app: web.Application) -> None:
     app[EXECUTOR].shutdown(wait=True)
 
 
+_Q = {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 500}}
+_TEXT = {"type": "string", "maxLength": MAX_QUERY_CHARS}
+OPENAPI_PATHS = {
+    "/healthz": {"get": {"summary": "liveness and index description", "responses": openapi.responses()}},
+    "/api/search": {"get": {
+        "summary": "retrieve clauses, best first",
+        "parameters": [_Q, {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20}}],
+        "responses": openapi.responses(200, None, 400)}},
+    "/api/answer": {"post": {
+        "summary": "a composed, cited answer",
+        "requestBody": openapi.json_body({"q": _TEXT, "intent": {"type": "string", "nullable": True},
+                                          "sender": {"type": "string", "nullable": True}}, ("q",)),
+        "responses": openapi.responses(200, None, 400, 413, 415)}},
+    "/api/clauses/{clause_id}": {"get": {
+        "summary": "one clause",
+        "parameters": [{"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": openapi.responses(200, None, 404)}},
+    "/api/documents": {"get": {"summary": "policy documents", "responses": openapi.responses()}},
+    "/api/entitlements": {"post": {
+        "summary": "personal entitlements calculator",
+        "requestBody": openapi.json_body({"age": {"type": "integer", "nullable": True},
+                                          "groups": {"type": "array", "items": {"type": "string"}},
+                                          "activities": {"type": "array", "items": {"type": "string"}},
+                                          "as_of": {"type": "string", "format": "date"}}),
+        "responses": openapi.responses(200, None, 400, 413, 415)}},
+    "/api/feedback": {
+        "post": {"summary": "feedback from the chat",
+                 "requestBody": openapi.json_body({"kind": {"type": "string", "enum": list(FEEDBACK_KINDS)},
+                                                   "question": _TEXT, "answer": {"type": "string"},
+                                                   "clause_ids": {"type": "array", "items": {"type": "string"}},
+                                                   "sender": {"type": "string"}, "channel": {"type": "string"}},
+                                                  ("kind",)),
+                 "responses": openapi.responses(201, None, 400, 403, 413, 415, 429)},
+        "get": {"summary": "staff: recent feedback", "security": openapi.STAFF_SECURITY,
+                "parameters": [{"name": "kind", "in": "query", "schema": {"type": "string"}}],
+                "responses": openapi.responses(200, None, 401, 403)}},
+    "/api/chat": {"post": {
+        "summary": "the web chat's proxy to Rasa (sender from the signed cookie)",
+        "requestBody": openapi.json_body({"message": _TEXT}, ("message",)),
+        "responses": openapi.responses(200, None, 400, 403, 413, 415, 429, 503)}},
+    "/api/admin/reload": {"post": {"summary": "staff: reload parameters and refresh the index",
+                                   "security": openapi.STAFF_SECURITY,
+                                   "responses": openapi.responses(200, None, 400, 401, 403)}},
+}
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings
@@ -249,4 +296,6 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/admin/reload", reload_knowledge)
     from service.staff import add_staff_routes  # staff.py builds on this module's helpers
     add_staff_routes(app)
+    openapi.contribute(app, OPENAPI_PATHS)
+    openapi.add_openapi_route(app)
     return app

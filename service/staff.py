@@ -12,6 +12,7 @@ from aiohttp import web
 from knowledge.parser import parse_document
 from knowledge.store import ClauseNotFound
 from service import app as core
+from service import openapi
 
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 MAX_DOCUMENT_CHARS = 500_000
@@ -89,7 +90,33 @@ async def add_document(request: web.Request) -> web.Response:
                               "number": document.number, "title": document.title}, status=201 if changed else 200)
 
 
+_CLAUSE_ID = [{"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_STAFF_ERRORS = (400, 401, 403, 404, 413, 415)
+_ACTIVATION = {"summary": "", "security": openapi.STAFF_SECURITY, "parameters": _CLAUSE_ID,
+               "requestBody": openapi.json_body({"editor": {"type": "string"}, "reason": {"type": "string"},
+                                                 "note": {"type": "string"}}, ("editor",)),
+               "responses": openapi.responses(200, None, *_STAFF_ERRORS)}
+OPENAPI_PATHS = {
+    "/api/clauses/{clause_id}": {"put": {
+        "summary": "staff: edit a clause (new version)", "security": openapi.STAFF_SECURITY, "parameters": _CLAUSE_ID,
+        "requestBody": openapi.json_body({"text": {"type": "string"}, "editor": {"type": "string"},
+                                          "note": {"type": "string"}}, ("text", "editor")),
+        "responses": openapi.responses(200, None, *_STAFF_ERRORS)}},
+    "/api/clauses/{clause_id}/retire": {"post": {**_ACTIVATION, "summary": "staff: take a clause out of answers"}},
+    "/api/clauses/{clause_id}/restore": {"post": {**_ACTIVATION, "summary": "staff: bring a clause back"}},
+    "/api/clauses/{clause_id}/history": {"get": {
+        "summary": "staff: every version of a clause", "security": openapi.STAFF_SECURITY, "parameters": _CLAUSE_ID,
+        "responses": openapi.responses(200, None, 401, 403, 404)}},
+    "/api/documents": {"post": {
+        "summary": "staff: add or re-load a policy document", "security": openapi.STAFF_SECURITY,
+        "requestBody": openapi.json_body({"doc_id": {"type": "string"}, "text": {"type": "string"},
+                                          "editor": {"type": "string"}}, ("doc_id", "text", "editor")),
+        "responses": openapi.responses(201, None, *_STAFF_ERRORS)}},
+}
+
+
 def add_staff_routes(app: web.Application) -> None:
+    openapi.contribute(app, OPENAPI_PATHS)
     app.router.add_put("/api/clauses/{clause_id}", edit_clause)
     app.router.add_post("/api/clauses/{clause_id}/retire", activation_route(retire=True))
     app.router.add_post("/api/clauses/{clause_id}/restore", activation_route(retire=False))
