@@ -28,6 +28,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SEARCHER = web.AppKey("searcher", object)
 ENGINE = web.AppKey("engine", entitlements.EntitlementEngine)
 FEEDBACK_KINDS = ("positive", "negative", "unanswered")
+# Called as hook(question, answer, sender hash) after each answer (the admin's question log).
+ANSWER_HOOKS = web.AppKey("answer_hooks", list)
 # Search and encoding are CPU-bound and not thread-safe: one worker thread keeps the event loop free.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 
@@ -81,10 +83,9 @@ async def in_worker(request: web.Request, function, *args):
 
 
 def searcher_of(request: web.Request):
-    """The searcher, refreshed first if staff changed the store since the index was built."""
-    searcher = request.app[SEARCHER]
-    searcher.refresh()
-    return searcher
+    """The searcher. Never rebuilt on the request path: the IndexKeeper (service/publishing.py) swaps
+    in a new index after each publish."""
+    return request.app[SEARCHER]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -114,6 +115,8 @@ async def answer(request: web.Request) -> web.Response:
     result = plain(await in_worker(
         request, lambda: compose_answer(question, searcher_of(request), today=date.today())))
     result["offer_screening"] = cites_entitlement_clause(request.app[ENGINE], result.get("citations") or [])
+    for hook in request.app.get(ANSWER_HOOKS, ()):
+        hook(question, result, sender_hash(body.get("sender")))
     return web.json_response(result)
 
 
@@ -131,7 +134,8 @@ async def clause(request: web.Request) -> web.Response:
 
 
 async def documents(request: web.Request) -> web.Response:
-    return web.json_response({"documents": plain(request.app[SEARCHER].store.documents())})
+    documents = [doc for doc in request.app[SEARCHER].store.documents() if doc.get("active", True)]
+    return web.json_response({"documents": plain(documents)})
 
 
 async def entitlements_route(request: web.Request) -> web.Response:
@@ -296,6 +300,8 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/admin/reload", reload_knowledge)
     from service.staff import add_staff_routes  # staff.py builds on this module's helpers
     add_staff_routes(app)
+    from service.admin import add_admin_routes
+    add_admin_routes(app)
     openapi.contribute(app, OPENAPI_PATHS)
     openapi.add_openapi_route(app)
     return app

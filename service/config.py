@@ -16,6 +16,7 @@ class Settings:
     rasa_url: str
     staff_token: str
     parameters_dir: Path = PROJECT_ROOT / "knowledge" / "parameters"
+    rules_path: Path = PROJECT_ROOT / "knowledge" / "rules.yaml"  # seed of the store's rules (first start)
 
     @classmethod
     def from_env(cls) -> "Settings":
