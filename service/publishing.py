@@ -22,11 +22,11 @@ Listener = Callable[[int], None]
 
 class IndexKeeper:
     def __init__(self, searcher, engine=None, encoder=None, index_dir=None, poll_seconds: float = 0.5,
-                 batch_size: int = 8):
+                 batch_size: int = 8, nice: int = int(os.environ.get("KNOWLEDGE_BUILD_NICE", "4"))):
         self.searcher, self.engine = searcher, engine
         self.encoder = encoder or searcher.encoder
         self.index_dir = index_dir
-        self.poll_seconds, self.batch_size = poll_seconds, batch_size
+        self.poll_seconds, self.batch_size, self.nice = poll_seconds, batch_size, nice
         self.listeners: list[Listener] = []
         self.last_error: str | None = None
         self._stop = threading.Event()
@@ -43,7 +43,7 @@ class IndexKeeper:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=5)  # a build in progress dies with the process
 
     @property
     def revision(self) -> int:
@@ -52,7 +52,7 @@ class IndexKeeper:
 
     def _loop(self) -> None:
         try:  # Linux: a thread's nice value is its own; the encoder's worker threads inherit it
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         except (AttributeError, OSError):
             pass
         while not self._stop.wait(self.poll_seconds):
