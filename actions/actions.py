@@ -24,7 +24,6 @@ SCREENING_BUTTON = {"title": "算算我能享受哪些", "payload": "/check_enti
 SERVICE_DOWN_REPLY = "抱歉，政策知识库暂时连接不上，请稍后再问，或者转人工由工作人员为您解答。"
 NOT_COVERED_REPLY = "抱歉，{documents}没有涉及这个问题，我不想给您不准确的答复。需要为您转人工吗？"
 KNOWN_DOCUMENTS_FALLBACK = "我收录的灵活就业政策文件"
-HANDOFF_REPLY = "好的，已为您转接人工客服，请稍候，工作人员会尽快回复您。"
 
 
 def latest_question(tracker: Tracker) -> Optional[Text]:
@@ -88,19 +87,6 @@ class ActionOutOfScope(Action):
         dispatcher.utter_message(text=NOT_COVERED_REPLY.format(documents=documents),
                                  buttons=[HANDOFF_BUTTON, NO_THANKS_BUTTON])
         await record_feedback("unanswered", tracker)
-        return []
-
-
-class ActionHandoff(Action):
-    def name(self) -> Text:
-        return "action_handoff"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(
-            text=HANDOFF_REPLY,
-            json_message={"handoff": True, "reason": "user_request", "last_question": latest_question(tracker)},
-        )
         return []
 
 

@@ -39,6 +39,10 @@ class PolicyClient:
     async def feedback(self, record: dict) -> dict:
         return await self._post("/api/feedback", record)
 
+    async def handoff(self, record: dict) -> dict:
+        """Queue the sender for a human (idempotent); answers its place and whether agents are in."""
+        return await self._post("/api/handoff", record)
+
     async def documents(self) -> list[dict]:
         return (await self._request("GET", "/api/documents")).get("documents", [])
 

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.guard import BadRequest, parse_rest_body, screen_text, with_fallback_reply
+from bot.pause import silent_or_paused
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class GuardedRestInput(RestInput):
                 )
             except Exception:  # the user still gets an answer; the traceback goes to the log
                 logger.exception("processing a REST message failed")
-            replies = with_fallback_reply(collector.messages)
+            replies = with_fallback_reply(await silent_or_paused(request.app, sender, collector.messages))
             return response.json([{"recipient_id": sender, **message} for message in replies])
 
         return webhook

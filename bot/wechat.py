@@ -19,6 +19,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.pause import silent_or_paused
 from bot.wechat_config import WeChatSettings
 from bot.wechat_endpoint import HttpReply, OpenIdRedactor, WeChatEndpoint
 
@@ -44,11 +45,16 @@ class WeChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wechat_webhook", __name__)
+        server: Dict[str, Any] = {}  # the Sanic app, to read a conversation's pause from its tracker store
+
+        @webhook.listener("before_server_start")
+        async def remember_app(app: Any, _: Any) -> None:
+            server["app"] = app
 
         async def ask_bot(openid: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata))
-            return collector.messages
+            return await silent_or_paused(server.get("app"), openid, collector.messages)
 
         endpoint = WeChatEndpoint(self.settings, ask_bot)
 

@@ -6,7 +6,8 @@
   channel sends the button's payload to the bot instead (ButtonMemory), so "/check_entitlements"-style
   buttons keep working.
 * custom {"handoff": true}: the passive reply becomes WeChat's transfer_customer_service message; the
-  bot's handoff text goes to the user as a customer-service message.
+  bot's handoff text goes to the user as a customer-service message. With "queued": true our own agents
+  took the conversation (they answer through the customer-service API): the text is a normal reply.
 * Other custom payloads (e.g. {"citations": [...]}), images and attachments are ignored: the answer text
   already quotes and cites the clause.
 """
@@ -58,8 +59,11 @@ def _with_hint(text: str, buttons: List[Dict[str, Any]]) -> str:
 
 
 def is_handoff(message: Dict[str, Any]) -> bool:
+    """A transfer to WeChat's own customer service: only when our agents' queue did not take the
+    conversation ("queued": agents reply through the customer-service API, and WeChat must keep
+    posting the user's messages to us)."""
     custom = message.get("custom")
-    return isinstance(custom, dict) and custom.get("handoff") is True
+    return isinstance(custom, dict) and custom.get("handoff") is True and not custom.get("queued")
 
 
 def bot_reply(messages: Iterable[Dict[str, Any]], limit: int = WECHAT_TEXT_LIMIT) -> BotReply:

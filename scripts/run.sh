@@ -25,9 +25,13 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-# The Rasa HTTP API can replace the model and read every conversation: only with a token.
-rasa_api=()
-[ -n "${RASA_AUTH_TOKEN:-}" ] && rasa_api=(--enable-api --auth-token "$RASA_AUTH_TOKEN")
+# The Rasa HTTP API can replace the model and read every conversation: only with a token. The handoff
+# queue needs it (it reads transcripts and pauses the bot), so without RASA_AUTH_TOKEN each run makes one.
+if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
+  RASA_AUTH_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+fi
+export RASA_AUTH_TOKEN
+rasa_api=(--enable-api --auth-token "$RASA_AUTH_TOKEN")
 
 start "policy service" var/log/service.log .venv/app/bin/python -m service --port "$SERVICE_PORT"
 start "action server" var/log/actions.log .venv/app/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
@@ -44,6 +48,7 @@ cat <<MSG
 
 灵活就业政策助手 is up:
   web chat        http://127.0.0.1:${SERVICE_PORT}/
+  agent console   http://127.0.0.1:${SERVICE_PORT}/console   (first account: python -m service.users add NAME --role admin)
   knowledge API   http://127.0.0.1:${SERVICE_PORT}/api/search?q=%E5%88%9B%E4%B8%9A%E6%8B%85%E4%BF%9D%E8%B4%B7%E6%AC%BE  (q=创业担保贷款)
   Rasa REST       http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook
   action server   http://127.0.0.1:${ACTIONS_PORT}/health

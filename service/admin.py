@@ -20,7 +20,7 @@ from knowledge.impact import ImpactPreview
 from knowledge.insights import Insights
 from knowledge.parameters_store import PublishedEntitlementEngine
 from service import app as core
-from service.roles import editor_name, require_role
+from service.auth import editor_name, require_role
 from service.documents import DocumentError, document_preview, text_of_upload
 from service.publishing import IndexKeeper
 
@@ -402,6 +402,13 @@ async def stop_admin(app: web.Application) -> None:
         app[ADMIN_EXECUTOR].shutdown(wait=True)
 
 
+@require_role("staff", page=True)
+async def admin_page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(core.STATIC_DIR / "admin.html",
+                            headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+                                     "X-Frame-Options": "DENY"})
+
+
 async def public_document(request: web.Request) -> web.Response:
     """A document's clauses in force (public: what the bot can quote), so clause ids need no guessing."""
     doc_id, store = request.match_info["doc_id"], request.app[core.SEARCHER].store
@@ -422,6 +429,7 @@ def record_answers(app: web.Application):
     return hook
 
 
+STAFF = [{"staffToken": []}, {"sessionCookie": []}]  # an account with role staff or above
 _ID = {"type": "string"}
 _VERSION = {"type": "integer", "description": "the version the editor saw (a stale one gets 409)"}
 # (method, path, handler, summary, request body properties or None, required body fields)
@@ -483,7 +491,7 @@ def _operation(path: str, summary: str, body: dict | None, required: tuple) -> d
                   for name in re.findall(r"\{(\w+)\}", path)]
     if path.endswith(("/insights/{kind}",)):
         parameters[0]["schema"] = {"type": "string", "enum": ["unanswered", "unhelpful", "topics"]}
-    operation = {"summary": "staff: " + summary, "security": openapi.STAFF_SECURITY,
+    operation = {"summary": "staff: " + summary, "security": STAFF,
                  "responses": openapi.responses(200, None, 400, 401, 403, 404, 409, 422)}
     if parameters:
         operation["parameters"] = parameters
@@ -504,6 +512,7 @@ def add_admin_routes(app: web.Application) -> None:
         route_path = path.replace("{kind}", "{kind:unanswered|unhelpful|topics}")
         app.router.add_route(method, route_path, handler)
         paths.setdefault(path, {})[method.lower()] = _operation(path, summary, body, required)
+    app.router.add_get("/admin", admin_page)
     app.router.add_get("/api/documents/{doc_id}", public_document)
     paths["/api/documents/{doc_id}"] = {"get": {
         "summary": "a document's clauses in force",

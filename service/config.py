@@ -17,6 +17,19 @@ class Settings:
     staff_token: str
     parameters_dir: Path = PROJECT_ROOT / "knowledge" / "parameters"
     rules_path: Path = PROJECT_ROOT / "knowledge" / "rules.yaml"  # seed of the store's rules (first start)
+    users_path: Path | None = None   # accounts and sessions; default: next to the knowledge db
+    cookie_secure: bool = True       # session cookie only over HTTPS (browsers treat 127.0.0.1 as secure)
+    rasa_token: str = ""             # RASA_AUTH_TOKEN: the handoff queue reads and pauses conversations
+    handoff_hours: str = "1-5 09:00-17:30"   # when agents answer (ISO weekdays, local time) or "always"
+    handoff_timezone: str = "Asia/Shanghai"
+
+    @property
+    def users_db(self) -> Path:
+        return self.users_path or self.db_path.parent / "users.db"
+
+    @property
+    def handoff_db(self) -> Path:
+        return self.db_path.parent / "handoff.db"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -28,4 +41,9 @@ class Settings:
             rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
             staff_token=os.environ.get("STAFF_TOKEN", ""),
             parameters_dir=Path(os.environ.get("KNOWLEDGE_PARAMETERS_DIR", PROJECT_ROOT / "knowledge" / "parameters")),
+            users_path=Path(os.environ["USERS_DB"]) if os.environ.get("USERS_DB") else var / "users.db",
+            cookie_secure=os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
+            rasa_token=os.environ.get("RASA_AUTH_TOKEN", ""),
+            handoff_hours=os.environ.get("HANDOFF_HOURS", "1-5 09:00-17:30"),
+            handoff_timezone=os.environ.get("HANDOFF_TIMEZONE", "Asia/Shanghai"),
         )

@@ -53,7 +53,11 @@ def spec(app: web.Application) -> dict:
         "openapi": "3.0.3",
         "info": {"title": TITLE, "version": VERSION},
         "paths": dict(sorted(app.get(OPENAPI_PATHS, {}).items())),
-        "components": {"securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {
+            "staffToken": {"type": "http", "scheme": "bearer",
+                           "description": "a user's token (python -m service.users token NAME)"},
+            "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "policy_session",
+                              "description": "login at /login; writes also need the X-CSRF-Token header"}}},
     }
 
 

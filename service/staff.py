@@ -14,7 +14,7 @@ from aiohttp import web
 from service import admin
 from service import app as core
 from service import openapi
-from service.roles import editor_name, require_role
+from service.auth import editor_name, require_role
 
 LIVE_WAIT_SECONDS = 10.0
 

@@ -106,9 +106,10 @@ async function draftCard(id) {
     el("h3", {}, "发布前检查"),
     problems.length ? el("ul", { id: "problems" }, problems.map(p => el("li", { class: "problem" }, p.reason,
       p.parameter ? [" — 参数 ", el("a", { href: "#parameters" }, p.parameter)] : "",
-      p.suggested_quote ? el("div", {}, "建议引文：", p.suggested_quote, " ",
-        el("button", { type: "button", onclick: () => useSuggestion(p) }, "采用建议引文")) : "")))
+      p.suggested_quote ? el("div", {}, "建议引文：", p.suggested_quote) : "")))
       : el("p", { id: "checks-ok" }, "✓ 所有参数引文与条款一致"),
+    problems.some(p => p.suggested_quote) ? el("p", {}, el("button", { id: "apply-suggestions", type: "button",
+      onclick: () => applySuggestions(id) }, "采用全部建议引文")) : "",
     el("p", {},
       el("button", { id: "preview-button", type: "button", onclick: () => runPreview(id, previewBox) }, "影响预览"), " ",
       el("button", { id: "publish-button", class: "primary", type: "button", onclick: () => publish(id) }, "发布"), " ",
@@ -129,15 +130,10 @@ function changeView(change) {
   return el("div", { class: "change", "data-target": change.target }, ...body);
 }
 
-async function useSuggestion(problem) {
+async function applySuggestions(id) {
   await guarded(async () => {
-    const { parameters } = await api("GET", "/api/admin/parameters");
-    const parameter = parameters.find(p => p.name === problem.parameter);
-    const draft = await api("GET", `/api/admin/drafts/${state.draft}`);
-    const pending = draft.changes.find(c => c.kind === "parameter" && c.target === problem.parameter);
-    await api("PUT", `/api/admin/drafts/${state.draft}/parameters/${problem.parameter}`,
-              { quote: problem.suggested_quote, version: pending ? pending.version : parameter.version });
-    flash("已更新引文，请核对数值"); route();
+    const result = await api("POST", `/api/admin/drafts/${id}/apply-suggestions`);
+    flash(`已采用 ${result.applied.length} 条建议引文，请核对数值`); route();
   });
 }
 

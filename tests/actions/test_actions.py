@@ -109,11 +109,3 @@ async def test_feedback_survives_service_outage(tracker_from, dispatcher, use_cl
     use_client(FakeClient(fail=True))
     await actions.ActionStoreFeedback().run(dispatcher, tracker_from("feedback_after_answer"), {})
     assert dispatcher.messages  # the user is still answered
-
-
-async def test_handoff_message_carries_marker(tracker_from, dispatcher):
-    await actions.ActionHandoff().run(dispatcher, tracker_from("feedback_after_answer"), {})
-    message = dispatcher.messages[0]
-    assert message["text"]
-    assert message["custom"]["handoff"] is True
-    assert message["custom"]["last_question"] == "摆摊要交占道费吗"

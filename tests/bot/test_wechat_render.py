@@ -31,6 +31,13 @@ def test_handoff_marker_turns_into_transfer_and_text_follows():
     assert xml["ToUserName"] == "oUser" and xml["FromUserName"] == "gh_1"
 
 
+def test_handoff_queued_for_our_agents_is_plain_text():
+    reply = bot_reply([{"text": "好的，已为您转接人工客服。您在排队，下一位就是您。",
+                        "custom": {"handoff": True, "queued": True}}])
+    assert not reply.handoff
+    assert "排队" in reply.passive_text
+
+
 def test_handoff_must_be_exactly_true():
     assert not bot_reply([{"custom": {"handoff": "yes"}}, {"text": "x"}]).handoff
 

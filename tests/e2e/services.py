@@ -36,6 +36,7 @@ class Services:
     service_port: int = field(default_factory=free_port)
     processes: list = field(default_factory=list)
     staff_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    rasa_token: str = field(default_factory=lambda: secrets.token_hex(16))
 
     @property
     def staff_headers(self) -> dict:
@@ -76,6 +77,7 @@ class Services:
             "TMPDIR": str(cache / "tmp"), "PYTHONPATH": str(PROJECT),
             "POLICY_VAR_DIR": str(self.workdir / "var"), "POLICY_SERVICE_URL": self.service_url,
             "RASA_URL": self.rasa_url, "STAFF_TOKEN": self.staff_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "RASA_AUTH_TOKEN": self.rasa_token, "HANDOFF_HOURS": "always",
         })
         env.update(self.extra_env)
         return env
@@ -106,7 +108,8 @@ class Services:
                                 "--port", str(self.actions_port)], {**env, **self.actions_env})
         self._start("rasa", [str(PROJECT / ".venv/rasa/bin/rasa"), "run", "--model", str(MODEL),
                              "--endpoints", str(endpoints), "--credentials", str(credentials),
-                             "--port", str(self.rasa_port)], {**env, "HOME": str(PROJECT / ".cache/home")})
+                             "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.rasa_token],
+                    {**env, "HOME": str(PROJECT / ".cache/home")})
         self.wait_ready()
         return self
 
@@ -145,6 +148,14 @@ class Services:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
             log.close()
+
+    def add_user(self, username: str, role: str) -> tuple[str, dict]:
+        """A console account in the running service's users database: its password and bearer headers."""
+        from service.users import UserStore
+        users = UserStore(self.workdir / "var" / "users.db")
+        password = secrets.token_urlsafe(12)
+        users.add(username, password, role)
+        return password, {"Authorization": f"Bearer {users.issue_token(username)}"}
 
     def say(self, sender: str, message: str, timeout: float = 30) -> list[dict]:
         response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook",

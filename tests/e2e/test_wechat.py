@@ -125,12 +125,35 @@ def test_image_gets_polite_text_only_notice(services, webhook, wechat):
     assert user_messages(services, user) == []
 
 
-def test_handoff_replies_with_transfer_to_customer_service(webhook, wechat, fake_wechat_api):
+def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fake_wechat_api):
+    """转人工 over WeChat: queued (no transfer to WeChat's own customer service), the bot is quiet while an
+    agent holds the conversation, the agent's replies arrive as customer-service messages, and after
+    resolve the bot answers again."""
     user = openid()
+    _, agent = services.add_user("wx-agent-" + user[-6:].lower(), "agent")
     reply = ask(webhook, wechat, wechat.text(user, "我要转人工"))
-    assert reply.type == "transfer_customer_service" and reply.target == user
-    notices = fake_wechat_api.wait_for(user, 1, timeout=10)
-    assert len(notices) == 1 and "人工" in notices[0].content
+    assert reply.type == "text" and "排队" in reply.content
+    queue = requests.get(f"{services.service_url}/api/agent/queue", headers=agent, timeout=10).json()
+    handoff = next(c for c in queue["conversations"] if c["sender_id"].endswith(user))
+    assert handoff["channel"] == "wechat"
+    status = ask(webhook, wechat, wechat.text(user, "人呢？怎么还没人回我"))
+    assert "您在排队，前面还有" in status.content or "下一位就是您" in status.content
+
+    base = f"{services.service_url}/api/agent/queue/{handoff['id']}"
+    assert requests.post(base + "/claim", headers=agent, timeout=10).status_code == 200
+    quiet = post(webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
+    assert quiet.status_code == 200 and quiet.text == "success"  # no passive reply: the agent holds it
+    assert LOAN_QUESTION in user_messages(services, user)        # but Rasa logged it for the transcript
+    sent = requests.post(base + "/reply", headers=agent, json={"text": "您好，我是人工客服，请讲"}, timeout=10).json()
+    assert sent["message"]["status"] == "sent"
+    assert fake_wechat_api.messages_to(user)[-1].content == "【人工客服】您好，我是人工客服，请讲"
+    detail = requests.get(base, headers=agent, timeout=10).json()
+    assert any(line["text"] == LOAN_QUESTION for line in detail["transcript"] if line["author"] == "user")
+
+    assert requests.post(base + "/resolve", headers=agent, timeout=10).status_code == 200
+    assert "智能助手" in fake_wechat_api.messages_to(user)[-1].content
+    answer = ask(webhook, wechat, wechat.text(user, LOAN_QUESTION))
+    assert "20万" in answer.content
 
 
 # --- refused requests ------------------------------------------------------------------------------

@@ -1,0 +1,29 @@
+"""20 citizen searches per second while staff load a 200-clause document: none fails, and search p95
+during the load stays within 2× the idle p95 of the same run (scripts/bench_admin.py measures)."""
+import sys
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from bench_admin import measure  # noqa: E402
+
+P95_RATIO_BOUND = 2.0
+
+
+def test_search_during_a_200_clause_document_load(services):
+    _, headers = services.add_user("load.staff", "staff")
+    doc_id = "bench-load-200"
+    try:
+        figures = measure(services.service_url, headers, rate=20, idle_seconds=10, clauses=200, doc_id=doc_id)
+        print(figures)
+        assert figures["during_load"]["searches"] >= 20 and figures["during_load"]["failed"] == 0
+        assert figures["idle"]["failed"] == 0
+        assert figures["p95_ratio"] <= P95_RATIO_BOUND, figures
+        document = requests.get(f"{services.service_url}/api/documents/{doc_id}", timeout=30).json()
+        assert len(document["clauses"]) >= 200
+    finally:
+        draft = requests.post(services.service_url + "/api/admin/drafts", headers=headers, json={"title": "清理"}).json()
+        requests.post(f"{services.service_url}/api/admin/drafts/{draft['id']}/documents/{doc_id}/retire",
+                      headers=headers)
+        requests.post(f"{services.service_url}/api/admin/drafts/{draft['id']}/publish", headers=headers)

@@ -1,0 +1,56 @@
+"""A stand-in for Rasa's HTTP API (GET tracker, POST tracker/events) with a token, recording events."""
+from __future__ import annotations
+
+import threading
+import time
+
+from aiohttp import web
+
+from tests.e2e.fake_wechat_api import BackgroundServer
+
+
+class FakeRasaApi(BackgroundServer):
+    def __init__(self, token: str):
+        super().__init__()
+        self.token = token
+        self.events: dict[str, list[dict]] = {}
+        self._lock = threading.Lock()
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/conversations/{sender}/tracker", self._tracker)
+        app.router.add_post("/conversations/{sender}/tracker/events", self._append)
+        return app
+
+    def user_says(self, sender: str, text: str, channel: str = "rest", at: float | None = None) -> None:
+        with self._lock:
+            self.events.setdefault(sender, []).append(
+                {"event": "user", "text": text, "timestamp": time.time() if at is None else at,
+                 "input_channel": channel, "parse_data": {"intent": {"name": "ask_policy"}}})
+
+    def kinds(self, sender: str) -> list[str]:
+        with self._lock:
+            return [event["event"] for event in self.events.get(sender, [])]
+
+    def paused(self, sender: str) -> bool:
+        state = False
+        for kind in self.kinds(sender):
+            state = {"pause": True, "resume": False}.get(kind, state)
+        return state
+
+    async def _tracker(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != self.token:
+            return web.json_response({"message": "unauthorized"}, status=401)
+        sender = request.match_info["sender"]
+        with self._lock:
+            events = list(self.events.get(sender, []))
+        return web.json_response({"sender_id": sender, "events": events})
+
+    async def _append(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != self.token:
+            return web.json_response({"message": "unauthorized"}, status=401)
+        body = await request.json()
+        with self._lock:
+            for event in body if isinstance(body, list) else [body]:
+                self.events.setdefault(request.match_info["sender"], []).append({**event, "timestamp": time.time()})
+        return web.json_response({"sender_id": request.match_info["sender"]})
