@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.masking import mask
 from knowledge import entitlements
 from knowledge.answer import compose_answer
 from knowledge.search import load_searcher
@@ -163,7 +164,7 @@ async def feedback(request: web.Request) -> web.Response:
     if not isinstance(clause_ids, list):
         return json_error(400, 'field "clause_ids" must be a list', field="clause_ids")
     record_id = request.app[SEARCHER].store.add_feedback(
-        kind, question=str(body.get("question", ""))[:2000], answer=str(body.get("answer", ""))[:4000],
+        kind, question=mask(str(body.get("question", "")))[:2000], answer=mask(str(body.get("answer", "")))[:4000],
         clause_ids=[str(c) for c in clause_ids], sender=sender_hash(body.get("sender")),
         channel=str(body.get("channel", ""))[:32],
     )

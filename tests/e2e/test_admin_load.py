@@ -15,7 +15,7 @@ def test_search_during_a_200_clause_document_load(services):
     _, headers = services.add_user("load.staff", "staff")
     doc_id = "bench-load-200"
     try:
-        figures = measure(services.service_url, headers, rate=20, idle_seconds=10, clauses=200, doc_id=doc_id)
+        figures = measure(services.service_url, headers, rate=20, idle_seconds=20, clauses=200, doc_id=doc_id)
         print(figures)
         assert figures["during_load"]["searches"] >= 20 and figures["during_load"]["failed"] == 0
         assert figures["idle"]["failed"] == 0

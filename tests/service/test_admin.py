@@ -218,3 +218,14 @@ def test_insights_are_masked_paginated_and_carry_the_answer(admin_service):
     topics = call(admin_service, "GET", "/api/admin/insights/topics?days=7").json()
     assert topics["total"] >= 1 and topics["items"][0]["times"] >= 1
     assert call(admin_service, "POST", "/api/admin/regression", json={"q": "今天宝鸡下雨吗"}).status_code == 201
+
+
+def test_feedback_is_stored_masked(admin_service):
+    requests.post(admin_service.url + "/api/feedback", timeout=30, json={
+        "kind": "negative", "question": "身份证610302199001011234能办吗", "sender": "s3"})
+    rows = call(admin_service, "GET", "/api/admin/insights/unhelpful").json()["items"]
+    assert rows[0]["question"] == "身份证**************1234能办吗"
+    import sqlite3
+    with sqlite3.connect(admin_service.settings.db_path) as db:
+        stored = [r[0] for r in db.execute("SELECT question FROM feedback")]
+    assert not any("610302199001011234" in q for q in stored)
