@@ -375,8 +375,16 @@ class Drafts:
         row = state.parameters.get(name)
         if row is None and "." not in name:
             raise DraftError("参数名应为 文件名.参数名，如 startup_subsidy.amount")
-        entry = copy.deepcopy(row["entry"]) if row else {}
-        published = self._published_parameter_version(name)
+        try:
+            entry = self._changed_entry(copy.deepcopy(row["entry"]) if row else {}, changes)
+        except (TypeError, AttributeError) as error:
+            raise DraftError(f"参数 {name} 的修改格式不对：{error}") from error
+        self._validate_entry(name, entry)
+        return self._put_change(draft_id, "parameter", name, {"entry": entry}, based_on,
+                                self._published_parameter_version(name), account, merge=False)
+
+    @staticmethod
+    def _changed_entry(entry: dict, changes: dict) -> dict:
         for key in ("description", "unit", "op", "period", "reference"):
             if key in changes:
                 entry[key] = changes[key]
@@ -396,9 +404,7 @@ class Drafts:
                 entry["value"] = changes["value"]
         elif "values" in changes:
             entry["values"] = changes["values"]
-        self._validate_entry(name, entry)
-        return self._put_change(draft_id, "parameter", name, {"entry": entry}, based_on, published, account,
-                                merge=False)
+        return entry
 
     def _published_parameter_version(self, name: str) -> int:
         with self.store.transaction() as db:
