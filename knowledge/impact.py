@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 
 from .answer import compose_answer
-from .drafts import Drafts, KnowledgeState, StateView, read_state
+from .drafts import Drafts, KnowledgeState, StateView, read_state, text_diff
 from .entitlements import EntitlementEngine, RequestError, rules_from_text
 from .index import PolicyIndex, build_index
 from .search import Searcher, SearchConfig
@@ -116,7 +116,8 @@ class ImpactPreview:
             before, after = before_cache[q], _answer_view(compose_answer(q, after_searcher, today))
             if before == after:
                 continue
-            row = {"q": q, "kind": question["kind"], "before": before, "after": after}
+            row = {"q": q, "kind": question["kind"], "before": before, "after": after,
+                   "diff": text_diff(before["text"], after["text"])}
             if before["answerable"] and not after["answerable"]:
                 unanswered.append(row)
             else:

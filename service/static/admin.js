@@ -145,9 +145,9 @@ async function runPreview(id, box) {
     box.replaceChildren(el("h3", {}, "影响预览"),
       el("p", { id: "preview-summary" }, `问题集 ${result.questions} 题：${result.changed_answers.length} 个回答改变，${result.unanswered.length} 个将无法回答；`,
         `计算用例 ${result.entitlements.cases} 个：${result.entitlements.changed.length} 项结果改变（${result.seconds} 秒）`),
-      answers.length ? el("table", { id: "preview-answers" }, el("tr", {}, el("th", {}, "问题"), el("th", {}, "发布前"), el("th", {}, "发布后")),
+      answers.length ? el("table", { id: "preview-answers" }, el("tr", {}, el("th", {}, "问题"), el("th", {}, "发布前"), el("th", {}, "发布后（与发布前的差别）")),
         answers.map(row => el("tr", {}, el("td", {}, row.q, row.before.answerable && !row.after.answerable ? el("div", { class: "problem" }, "将无法回答") : ""),
-          el("td", {}, diffRuns([["delete", row.before.text]])), el("td", {}, diffRuns([["insert", row.after.text]]))))) : "",
+          el("td", {}, el("div", { class: "diff" }, row.before.text)), el("td", {}, diffRuns(row.diff))))) : "",
       result.entitlements.changed.length ? el("table", { id: "preview-entitlements" },
         el("tr", {}, el("th", {}, "计算用例"), el("th", {}, "项目"), el("th", {}, "变化")),
         result.entitlements.changed.map(c => el("tr", {}, el("td", {}, c.case, el("div", { class: "muted" }, "按 " + c.as_of)), el("td", {}, c.title),
@@ -270,7 +270,8 @@ function parameterRow(p) {
         const draft = await ensureDraft();
         const current = await api("GET", `/api/admin/drafts/${draft}`);
         const pending = current.changes.find(c => c.kind === "parameter" && c.target === p.name);
-        const body = { version: pending ? pending.version : p.version, quote: quote.value };
+        const body = { version: pending ? pending.version : p.version };
+        if (quote.value !== p.entry.reference.quote) body.quote = quote.value;  // else keep the draft's quote
         let parsed; try { parsed = JSON.parse(value.value); } catch (e) { parsed = value.value; }
         if (JSON.stringify(parsed) !== JSON.stringify(p.value_today)) { body.value = parsed; if (from.value) body.from = from.value; }
         await api("PUT", `/api/admin/drafts/${draft}/parameters/${p.name}`, body);
