@@ -241,6 +241,16 @@ class PublishedEntitlementEngine(EntitlementEngine):
     def revision(self) -> int:
         return self._revision
 
+    @property
+    def rules(self) -> Rules:
+        self.follow()
+        return self._state[0]
+
+    @property
+    def parameters(self) -> ParameterSet:
+        self.follow()
+        return self._state[1]
+
     def evaluate(self, request: Any, params=None) -> dict:
         self.follow()
         return super().evaluate(request, params)

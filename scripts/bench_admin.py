@@ -165,6 +165,7 @@ def measure(url: str, headers: dict, rate: float = 20.0, idle_seconds: float = 1
     during = summary(load.between(load_started, load_ended))
     return {"rate_per_s": rate, "clauses": clauses, "doc_id": doc_id, "release": release["id"],
             "publish_seconds": round(published - load_started, 2), "live_seconds": round(live - load_started, 2),
+            "live": live_revision(url, headers) >= release["revision"],
             "idle": idle, "during_load": during,
             "p95_ratio": round(during["p95_ms"] / idle["p95_ms"], 2) if idle["p95_ms"] else None}
 

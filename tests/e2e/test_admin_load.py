@@ -15,13 +15,15 @@ def test_search_during_a_200_clause_document_load(services):
     _, headers = services.add_user("load.staff", "staff")
     doc_id = "bench-load-200"
     try:
-        figures = measure(services.service_url, headers, rate=20, idle_seconds=20, clauses=200, doc_id=doc_id)
+        figures = measure(services.service_url, headers, rate=20, idle_seconds=20, clauses=200, doc_id=doc_id,
+                          live_timeout=900)  # a liveness bound, not a speed target (see the figures printed)
         print(figures)
         assert figures["during_load"]["searches"] >= 20 and figures["during_load"]["failed"] == 0
         assert figures["idle"]["failed"] == 0
         assert figures["p95_ratio"] <= P95_RATIO_BOUND, figures
-        document = requests.get(f"{services.service_url}/api/documents/{doc_id}", timeout=30).json()
-        assert len(document["clauses"]) >= 200
+        assert figures["live"], figures  # the new index was swapped in
+        hits = requests.get(services.service_url + "/api/search", params={"q": "夜市摊位第5项扶持措施"}).json()["hits"]
+        assert hits[0]["doc"] == doc_id
     finally:
         draft = requests.post(services.service_url + "/api/admin/drafts", headers=headers, json={"title": "清理"}).json()
         requests.post(f"{services.service_url}/api/admin/drafts/{draft['id']}/documents/{doc_id}/retire",
