@@ -24,13 +24,15 @@ APP_PY    := $(APP_VENV)/bin/python
 # Rasa writes ~/.config/rasa and ~/.keras: give it a project-local HOME.
 RASA      := env HOME=$(CACHE)/home $(RASA_VENV)/bin/rasa
 MODEL     := models/policy-bot.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard knowledge/dict/*.txt)
+# The NLU tokenizer normalises text with knowledge/textnorm.py and its typo list (bot/nlu.py).
+NLU_CODE := bot/nlu.py knowledge/textnorm.py knowledge/lexicon/typos.txt
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard knowledge/dict/*.txt) $(NLU_CODE)
 
 .PHONY: help venvs browser train index run test test-unit test-rasa eval bench clean
 help:
 	@echo "make run    - install (first time), train if needed, start Rasa :5005, actions :5055, policy service :8000"
 	@echo "make test   - everything: data validation, Rasa story tests, unit + end-to-end tests"
-	@echo "make eval   - retrieval quality report (docs/eval-report.md)"
+	@echo "make eval   - retrieval + end-to-end chat quality report (docs/eval-report.md)"
 	@echo "make bench  - REST latency and search scaling benchmarks"
 
 venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed
@@ -44,10 +46,10 @@ $(APP_VENV)/.installed: requirements/app.in requirements/app.lock
 	@touch $@
 
 # Rasa's own fingerprint decides whether anything needs retraining; make only skips starting Rasa at all.
-# The fingerprint ignores the jieba dictionary files, so a changed dictionary forces a retrain.
+# The fingerprint ignores the jieba dictionary files and the normaliser's code, so a change there forces a retrain.
 train: $(MODEL)
 $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
-	$(RASA) train --fixed-model-name policy-bot --out models $(if $(filter knowledge/dict/%,$?),--force)
+	$(RASA) train --fixed-model-name policy-bot --out models $(if $(filter knowledge/dict/% $(NLU_CODE),$?),--force)
 	@touch $@
 
 index: $(APP_VENV)/.installed
@@ -67,8 +69,10 @@ test: venvs train browser
 test-unit: $(APP_VENV)/.installed
 	$(APP_PY) -m pytest -m "not e2e"
 
-eval: $(APP_VENV)/.installed
+# Retrieval first (rewrites its part of the report), then the chat through the REST channel (its section).
+eval: venvs train
 	$(APP_PY) scripts/eval.py
+	$(APP_PY) scripts/eval_chat.py
 
 bench: venvs train
 	$(APP_PY) scripts/bench_scale.py

@@ -5,7 +5,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy_client import PolicyClient, PolicyServiceUnavailable
@@ -22,8 +22,6 @@ FEEDBACK_BUTTONS = [
 ]
 SCREENING_BUTTON = {"title": "算算我能享受哪些", "payload": "/check_entitlements"}
 SERVICE_DOWN_REPLY = "抱歉，政策知识库暂时连接不上，请稍后再问，或者转人工由工作人员为您解答。"
-NOT_COVERED_REPLY = "抱歉，{documents}没有涉及这个问题，我不想给您不准确的答复。需要为您转人工吗？"
-KNOWN_DOCUMENTS_FALLBACK = "我收录的灵活就业政策文件"
 
 
 def latest_question(tracker: Tracker) -> Optional[Text]:
@@ -47,47 +45,70 @@ def last_answer_citations(tracker: Tracker) -> List[str]:
     return []
 
 
+SOCIAL_RESPONSES = {"greet": "utter_greet", "thanks": "utter_you_are_welcome", "goodbye": "utter_goodbye",
+                    "chitchat": "utter_chitchat"}
+PROFILE_SLOTS = ("age", "groups", "activities")
+
+
+def conversation_context(tracker: Tracker) -> Dict[Text, Any]:
+    """What follow-ups resolve against: the last answered question, its clauses, and the known facts."""
+    facts = {slot: tracker.get_slot(slot) for slot in PROFILE_SLOTS if tracker.get_slot(slot) is not None}
+    return {"question": tracker.get_slot("topic_question") or "", "clauses": tracker.get_slot("topic_clauses") or [],
+            "facts": facts}
+
+
 class ActionAnswerPolicy(Action):
-    """Answers any policy question by retrieving and quoting clauses; never a canned answer."""
+    """Every free-text message: the policy service decides (knowledge.reply) — answer, clarify, social reply or
+    honest no-answer; the NLU's intent is passed along as evidence, never as the decision."""
 
     def name(self) -> Text:
         return "action_answer_policy"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        question = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        message = tracker.latest_message or {}
+        intent = message.get("intent") or {}
         try:
-            answer = await PolicyClient().answer(question, intent=intent, sender=tracker.sender_id)
+            reply = await PolicyClient().answer(
+                message.get("text") or "", intent=intent.get("name"), confidence=intent.get("confidence"),
+                context=conversation_context(tracker), sender=tracker.sender_id,
+                channel=message.get("input_channel") or tracker.get_latest_input_channel())
         except PolicyServiceUnavailable as error:
             logger.warning("policy service unavailable: %s", error)
             dispatcher.utter_message(text=SERVICE_DOWN_REPLY, buttons=[HANDOFF_BUTTON])
             return []
-        if not answer.get("answerable"):
-            return [FollowupAction("action_out_of_scope")]
-        for part in answer.get("parts") or []:
+        in_form = bool(tracker.active_loop_name)
+        kind = reply.get("kind")
+        if kind == "social":
+            dispatcher.utter_message(response=SOCIAL_RESPONSES.get(reply.get("social"), "utter_greet"))
+            return []
+        if kind == "screening":  # "帮我算算": the screening form, whatever intent the NLU picked
+            return [] if in_form else [FollowupAction("entitlement_form")]
+        if kind == "clarify":
+            dispatcher.utter_message(text="\n".join(reply.get("parts") or []), buttons=reply.get("buttons") or [])
+            return []
+        if kind != "answer":
+            for part in reply.get("parts") or []:
+                dispatcher.utter_message(text=part, buttons=[HANDOFF_BUTTON] if in_form else [])
+            # mid-screening the form asks its next question instead of a yes/no handoff offer
+            return [] if in_form else [FollowupAction("utter_offer_handoff")]
+        for part in reply.get("parts") or []:
             dispatcher.utter_message(text=part)
-        if answer.get("citations"):
-            dispatcher.utter_message(json_message={"citations": answer["citations"]})
-        if not tracker.active_loop_name:  # mid-screening the form asks its next question instead
-            offer = [SCREENING_BUTTON] if answer.get("offer_screening") else []
+        if reply.get("citations"):
+            dispatcher.utter_message(json_message={"citations": reply["citations"]})
+        if not in_form:
+            offer = [SCREENING_BUTTON] if reply.get("offer_screening") else []
             dispatcher.utter_message(text=FEEDBACK_PROMPT, buttons=FEEDBACK_BUTTONS + offer)
-        return []
+        return topic_events(reply)
 
 
-class ActionOutOfScope(Action):
-    """Honest no-answer plus a handoff offer; the question is recorded for staff."""
-
-    def name(self) -> Text:
-        return "action_out_of_scope"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[EventType]:
-        documents = await known_documents()
-        dispatcher.utter_message(text=NOT_COVERED_REPLY.format(documents=documents),
-                                 buttons=[HANDOFF_BUTTON, NO_THANKS_BUTTON])
-        await record_feedback("unanswered", tracker)
-        return []
+def topic_events(reply: Dict[Text, Any]) -> List[EventType]:
+    """Keep the topic for follow-ups and the stated facts for a later screening (which then skips them)."""
+    events: List[EventType] = [SlotSet("topic_question", reply.get("topic_question") or None),
+                               SlotSet("topic_clauses", reply.get("topic_clauses") or None)]
+    facts = reply.get("facts") or {}
+    events += [SlotSet(slot, facts[slot]) for slot in PROFILE_SLOTS if slot in facts]
+    return events
 
 
 class ActionStoreFeedback(Action):
@@ -103,16 +124,6 @@ class ActionStoreFeedback(Action):
         else:  # the domain follows up with utter_offer_handoff
             dispatcher.utter_message(text="抱歉没能帮上忙，您的反馈已记录，工作人员会据此改进。")
         return []
-
-
-async def known_documents() -> str:
-    """Names the documents the bot answers from, e.g. "《…实施意见》（宝政办发〔2020〕49号）"."""
-    try:
-        documents = await PolicyClient().documents()
-    except PolicyServiceUnavailable:
-        return KNOWN_DOCUMENTS_FALLBACK
-    names = [f"《{doc['title']}》（{doc['number']}）" for doc in documents if doc.get("title") and doc.get("number")]
-    return "、".join(names) or KNOWN_DOCUMENTS_FALLBACK
 
 
 async def record_feedback(kind: str, tracker: Tracker) -> None:

@@ -265,3 +265,19 @@ class ActionShowEntitlements(Action):
         if citations:
             dispatcher.utter_message(json_message={"citations": citations})
         return []
+
+
+SCREENING_STOPPED = "好的，不算了。您刚才说的情况我已经清掉了，下次再算会从头问起。还有什么想了解的，直接问我就行。"
+
+
+class ActionResetScreening(Action):
+    """"算了" during the screening: the facts it collected are forgotten, so a restart starts clean."""
+
+    def name(self) -> Text:
+        return "action_reset_screening"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        dispatcher.utter_message(text=SCREENING_STOPPED)
+        declared = domain.get("slots", {})
+        return [SlotSet(slot, None) for slot in PROFILE_SLOTS + FACT_SLOTS if slot in declared]

@@ -23,8 +23,8 @@ QUEUED_REPLY = "好的，已为您转接人工客服。{place}工作人员接入
 WAITING_REPLY = "{place}请稍候，工作人员接入后会在这里直接回复您。"
 OUT_OF_HOURS_REPLY = "现在是非工作时间，留言已记录，工作日会有人回复。您也可以继续问我政策问题。"
 UNQUEUED_REPLY = "好的，已为您转接人工客服，请稍候，工作人员会尽快回复您。"
-# what the bot did just before the citizen's handoff request says why they want a person
-REASON_AFTER_ACTION = {"action_out_of_scope": "no_answer", "utter_offer_handoff": "negative_feedback"}
+# the bot offers a person after it could not answer (and after negative feedback, see handoff_reason)
+OFFER_ACTIONS = {"utter_offer_handoff", "action_out_of_scope"}
 # messages that are about the conversation, not the citizen's question
 NOT_A_QUESTION = {"human_handoff", "affirm", "deny", "stop", "greet", "goodbye", "thanks",
                   "feedback_positive", "feedback_negative"}
@@ -47,15 +47,20 @@ def place_in_queue(position: int) -> str:
 
 
 def handoff_reason(tracker: Tracker) -> str:
-    """no_answer / negative_feedback when the citizen accepts the bot's offer, else user_request."""
-    seen_user = False
+    """What the bot did in the turn before the citizen asked for a person: accepting its offer after an
+    honest no-answer is no_answer, after negative feedback negative_feedback; else user_request."""
+    previous_turn, seen_user = [], False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             if seen_user:
                 break
             seen_user = True
         elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
-            return REASON_AFTER_ACTION.get(event.get("name"), "user_request")
+            previous_turn.append(event.get("name"))
+    if "action_store_feedback" in previous_turn:
+        return "negative_feedback"
+    if OFFER_ACTIONS & set(previous_turn):
+        return "no_answer"
     return "user_request"
 
 

@@ -30,8 +30,10 @@ class PolicyClient:
     def __init__(self, base_url: str | None = None):
         self.base_url = (base_url or os.environ.get("POLICY_SERVICE_URL") or DEFAULT_URL).rstrip("/")
 
-    async def answer(self, question: str, intent: str | None = None, sender: str | None = None) -> dict:
-        return await self._post("/api/answer", {"q": question, "intent": intent, "sender": sender})
+    async def answer(self, question: str, intent: str | None = None, confidence: float | None = None,
+                     context: dict | None = None, sender: str | None = None, channel: str | None = None) -> dict:
+        return await self._post("/api/answer", {"q": question, "intent": intent, "confidence": confidence,
+                                                "context": context, "sender": sender, "channel": channel})
 
     async def entitlements(self, profile: dict) -> dict:
         return await self._post("/api/entitlements", profile)

@@ -82,16 +82,19 @@ def compose_answer(question: str, searcher, today: dt.date | None = None) -> Ans
         if hit.clause_id in seen and len(parts) > 1:
             continue  # both questions are answered by the same clause already quoted
         seen.add(hit.clause_id)
-        block, citation = _answer_block(hit, text, today)
+        block, citation = answer_block(hit, text, today)
         blocks.append(block)
         citations.append(citation)
     return Answer(True, split_parts("\n\n".join(blocks)), citations, result.relevance, result.normalized)
 
 
-def _answer_block(hit: Hit, question: str, today: dt.date) -> tuple[str, dict]:
+def answer_block(hit: Hit, question: str, today: dt.date, lead: str = "") -> tuple[str, dict]:
+    """The answer to one question: the `lead` sentence that answers it (knowledge.headline), then the quote
+    as proof with the document and article, expiry notes, and the departments to contact."""
     quotes = choose_sentences(hit, question)
     expired_notes = [note for sentence in quotes for note in expiry_notes(sentence, today)]
-    lines = [f"根据{document_reference(hit)}{article_label(hit)}："]
+    source = f"{document_reference(hit)}{article_label(hit)}"
+    lines = [lead, f"依据{source}："] if lead else [f"根据{source}："]
     for sentence in quotes:
         marker = "（已过期）" if is_fully_expired(sentence, today) else ""
         lines.append(f"“{sentence}”{marker}")
@@ -99,7 +102,7 @@ def _answer_block(hit: Hit, question: str, today: dt.date) -> tuple[str, dict]:
     missing = [d for d in asked_details(question)
                if d in ("amount", "duration") and not has_evidence(d, quotes, explicit=True)]
     contact = departments_text(hit.departments)
-    if missing:
+    if missing and "没有写明" not in lead:
         what = "、".join(_DETAIL_WORDS[d] for d in missing)
         lines.append(f"政策原文没有写明{what}，按规定执行" + (f"，请咨询{contact}。" if contact else "。"))
     elif contact:

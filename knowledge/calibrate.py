@@ -1,22 +1,28 @@
 """Fit the answerability model (SearchConfig.answer_model + threshold) for an encoder.
 
     python -m knowledge.calibrate [--encoder st:/models/bge-small-zh-v1.5] [--features dense,gap,...]
+    python -m knowledge.calibrate --chat var/nlu_intents.json     # the chat decision (knowledge/decision.py)
 
 Runs every question of knowledge/eval/questions.yaml through a throw-away searcher, fits an
 L2-regularised logistic regression of "in scope" on SearchResult.features, reports 10-fold
 cross-validated out-of-scope rejection / false rejection per threshold, and prints the YAML to
 paste under `encoders:` in knowledge/retrieval.yaml. Cosine scales differ between encoders, so
 re-run it after switching encoder or changing the lexicons or ranking settings.
+
+With --chat (the NLU's intents for the same questions, from scripts/nlu_intents.py) it fits the chat's
+answer decision instead: retrieval relevance plus the intent as evidence, printed as `chat_decision`.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
+from .decision import NluHint, decision_features
 from .search import SearchConfig, load_searcher
 
 QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
@@ -28,6 +34,20 @@ def collect(searcher, questions: list[dict], names=FEATURES) -> tuple[np.ndarray
     for item in questions:
         result = searcher.search(item["q"], k=3)
         rows.append([result.features.get(name, 0.0) for name in names])
+        labels.append(1.0 if item["articles"] else 0.0)
+    return np.array(rows), np.array(labels)
+
+
+CHAT_FEATURES = ("relevance", "out_of_scope", "policy", "social")
+
+
+def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: logit(relevance) and the NLU's intent evidence; label = in scope."""
+    rows, labels = [], []
+    for item in questions:
+        name, confidence = intents.get(item["q"], ["", 0.0])
+        features = decision_features(searcher.search(item["q"], k=3).relevance, NluHint(name, confidence))
+        rows.append([features[feature] for feature in CHAT_FEATURES])
         labels.append(1.0 if item["articles"] else 0.0)
     return np.array(rows), np.array(labels)
 
@@ -76,13 +96,18 @@ def main(argv=None) -> int:
     parser.add_argument("--features", default=",".join(FEATURES))
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--max-false-rejection", type=float, default=0.03)
+    parser.add_argument("--chat", type=Path, default=None,
+                        help="NLU intents per question (scripts/nlu_intents.py): fit the chat decision")
     args = parser.parse_args(argv)
-    names = tuple(args.features.split(","))
+    names = CHAT_FEATURES if args.chat else tuple(args.features.split(","))
     questions = yaml.safe_load(args.questions.read_text(encoding="utf-8"))["questions"]
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
         searcher = load_searcher(Path(tmp) / "kb.sqlite", Path(tmp) / "index", encoder=args.encoder)
         searcher.config = SearchConfig.load(encoder_name=searcher.encoder.name)
-        x, y = collect(searcher, questions, names)
+        if args.chat:
+            x, y = collect_chat(searcher, questions, json.loads(args.chat.read_text(encoding="utf-8")))
+        else:
+            x, y = collect(searcher, questions, names)
     bias, weights = fit(x, y, args.l2)
     cv = cross_validated(x, y, args.l2)
     print(f"encoder {searcher.encoder.name}: {int(y.sum())} in scope, {int((1 - y).sum())} out of scope")
@@ -94,6 +119,10 @@ def main(argv=None) -> int:
         if false_rejection <= args.max_false_rejection:
             chosen = round(float(threshold), 2)
     model = {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(names, weights)}}
+    if args.chat:  # the chat answers at probability 0.5: fold the chosen threshold into the bias
+        model["bias"] = round(bias - float(np.log(chosen / (1 - chosen))), 4)
+        print(yaml.safe_dump({"chat_decision": model}, sort_keys=False, allow_unicode=True))
+        return 0
     print(yaml.safe_dump({"answer_model": model, "threshold": chosen}, sort_keys=False, allow_unicode=True))
     return 0
 

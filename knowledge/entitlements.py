@@ -261,8 +261,11 @@ def _referenced_parameters(rule: dict) -> Iterable[tuple[str, bool]]:
     for note in rule.get("notes", []):
         if "while" in note:
             yield note["while"], False
-    for name in re.findall(r"\{([a-z0-9_]+\.[a-z0-9_]+)(?:\.(?:until|from))?\}", rule["benefit"]):
-        yield name, False
+    for placeholder in re.findall(r"\{([a-z0-9_.*]+)\}", rule["benefit"]):
+        factors = placeholder.split("*")
+        for name in factors:
+            if "." in name:
+                yield re.sub(r"\.(?:until|from)$", "", name), len(factors) > 1
 
 
 def check_rules(rules: Rules, parameters: ParameterSet, path: Path = RULES_FILE) -> None:
@@ -292,7 +295,7 @@ def check_rules(rules: Rules, parameters: ParameterSet, path: Path = RULES_FILE)
 
 def _check_condition_names(condition: dict, rules: Rules, parameters: ParameterSet, where: str) -> None:
     for kind, vocabulary in (("any_group", rules.groups), ("hires_any", rules.groups),
-                             ("any_activity", rules.activities)):
+                             ("any_activity", rules.activities), ("uncertain", rules.activities)):
         for name in condition.get(kind, []):
             if name not in vocabulary:
                 raise ParameterError(f"{where}: unknown {kind.split('_')[-1]} {name!r}")
@@ -439,6 +442,7 @@ class Check:
     result: bool | None
     line: str
     missing: tuple[str, ...] = ()
+    confirm: str = ""  # what to confirm when the facts are known but their reading is uncertain
 
 
 def all_of(results: Iterable[bool | None]) -> bool | None:
@@ -490,8 +494,9 @@ class Evaluator:
             return self._membership(label, self.facts.groups, condition["any_group"], self.rules.groups, "groups",
                                     "人群")
         if "any_activity" in condition:
-            return self._membership(label, self.facts.activities, condition["any_activity"], self.rules.activities,
-                                    "activities", "活动")
+            check = self._membership(label, self.facts.activities, condition["any_activity"], self.rules.activities,
+                                     "activities", "活动")
+            return self._uncertain(check, condition) if check.result is False else check
         if "compare" in condition:
             return self._compare(label, condition["compare"])
         if "fact_is" in condition:
@@ -507,6 +512,15 @@ class Evaluator:
                                      else f"您从事：{'、'.join(matched)}"))
         told = "、".join(vocabulary[name] for name in vocabulary if name in have)
         return Check(False, _line(False, label, f"您填写的{what}：{told}" if told else f"您未填写所列{what}"))
+
+    def _uncertain(self, check: Check, condition: dict) -> Check:
+        """An activity that probably counts (a street stall is 个体经营) makes the condition 待确认, not 不符合."""
+        matched = [self.rules.activities[name] for name in condition.get("uncertain", [])
+                   if name in (self.facts.activities or ())]
+        if not matched:
+            return check
+        detail = f"您从事：{'、'.join(matched)}；{condition['confirm']}"
+        return Check(None, _line(None, condition["label"], detail), confirm=condition["confirm"])
 
     def _compare(self, label, spec) -> Check:
         fact, parameter = spec["fact"], self.parameters[spec["param"]]
@@ -596,6 +610,11 @@ class Evaluator:
     def benefit(self, template: str, amount: float | None, unit: str | None, max_total: float | None) -> str:
         """Fill {amount} {max_total} {param} {param.until}; drop a [part] whose value is unknown."""
         def value_of(name: str) -> str | None:
+            if "*" in name:  # a derived figure: the product of parameters, in the first one's unit
+                factors = [self.parameters[factor] for factor in name.split("*")]
+                if any(factor.value is None for factor in factors):
+                    return None
+                return show_value(tidy(math.prod(factor.value for factor in factors)), factors[0].unit)
             if name == "amount":
                 return None if amount is None else show_value(amount, unit)
             if name == "max_total":
@@ -609,10 +628,10 @@ class Evaluator:
             return None if parameter.value is None else show_value(parameter.value, parameter.unit)
 
         def fill(text: str) -> str | None:
-            values = {name: value_of(name) for name in re.findall(r"\{([a-z0-9_.]+)\}", text)}
+            values = {name: value_of(name) for name in re.findall(r"\{([a-z0-9_.*]+)\}", text)}
             if None in values.values():
                 return None
-            return re.sub(r"\{([a-z0-9_.]+)\}", lambda match: values[match.group(1)], text)
+            return re.sub(r"\{([a-z0-9_.*]+)\}", lambda match: values[match.group(1)], text)
 
         parts = re.split(r"(\[[^\]]*\])", template)
         filled = [fill(part[1:-1] if part.startswith("[") else part) for part in parts]
@@ -646,6 +665,7 @@ class Evaluator:
             "quote": rule["quote"],
             "why": [check.line for check in checks],
             "missing": missing,
+            "to_confirm": [check.confirm for check in checks if check.result is None and check.confirm],
             "amount_text": self.benefit(rule["benefit"], amount, unit, max_total),
             "notes": self.notes(rule),
             "departments": list(rule["apply_to"]),

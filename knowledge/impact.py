@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .answer import compose_answer
 from .drafts import Drafts, KnowledgeState, StateView, read_state, text_diff
 from .entitlements import EntitlementEngine, RequestError, rules_from_text
 from .index import PolicyIndex, build_index
+from .reply import respond
 from .search import Searcher, SearchConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,9 +70,9 @@ def load_cases(directory: Path = CASES_DIR) -> list[dict]:
     return cases
 
 
-def _answer_view(answer) -> dict:
-    return {"answerable": answer.answerable, "text": "\n".join(answer.parts),
-            "clause_ids": [c["clause_id"] for c in answer.citations]}
+def _answer_view(reply) -> dict:
+    return {"answerable": reply.answerable, "kind": reply.kind, "text": "\n".join(reply.parts),
+            "clause_ids": [c.get("clause_id") for c in reply.citations]}
 
 
 class ImpactPreview:
@@ -104,6 +104,7 @@ class ImpactPreview:
         questions = self.questions + [{"q": q, "kind": "regression"} for q in extra]
         before_searcher = self._searcher(published, live_index, "published")
         after_searcher = self._searcher(draft, draft_index, f"draft-{draft_id}")
+        engines = self.engines(published, draft)
         key = (live_index.meta.get("content_hash"), live_index.meta.get("revision"), today)
         before_cache = self._before.setdefault(key, {})
         if len(self._before) > 4:
@@ -112,8 +113,8 @@ class ImpactPreview:
         for question in questions:
             q = question["q"]
             if q not in before_cache:
-                before_cache[q] = _answer_view(compose_answer(q, before_searcher, today))
-            before, after = before_cache[q], _answer_view(compose_answer(q, after_searcher, today))
+                before_cache[q] = _answer_view(respond(q, before_searcher, engines.get("before"), today=today))
+            before, after = before_cache[q], _answer_view(respond(q, after_searcher, engines.get("after"), today=today))
             if before == after:
                 continue
             row = {"q": q, "kind": question["kind"], "before": before, "after": after,
@@ -124,19 +125,27 @@ class ImpactPreview:
                 changed.append(row)
         return {"draft_id": draft_id, "today": today.isoformat(), "questions": len(questions),
                 "changed_answers": changed, "unanswered": unanswered,
-                "entitlements": self.entitlement_changes(published, draft),
+                "entitlements": self.entitlement_changes(published, draft, engines),
                 "index": draft_index.describe(), "seconds": round(time.perf_counter() - started, 2)}
 
-    def entitlement_changes(self, published: KnowledgeState, draft: KnowledgeState) -> dict:
-        """Every calculator case whose result would change, at its own date and at each date the draft
-        gives a parameter a new value (so a value from next month shows up too)."""
+    @staticmethod
+    def engines(published: KnowledgeState, draft: KnowledgeState) -> dict:
+        """The calculator before and after (a draft whose parameters do not validate has none: its
+        problems are listed by the draft, and its answers are previewed without calculator lines)."""
         engines = {}
         for label, state in (("before", published), ("after", draft)):
             try:
                 parameters = state.parameter_set()
                 engines[label] = EntitlementEngine.of(rules_from_text(state.rules, parameters), parameters)
-            except ValueError as error:
-                return {"cases": len(self.cases), "changed": [], "error": f"{label}: {error}"}
+            except ValueError:
+                pass
+        return engines
+
+    def entitlement_changes(self, published: KnowledgeState, draft: KnowledgeState, engines: dict) -> dict:
+        """Every calculator case whose result would change, at its own date and at each date the draft
+        gives a parameter a new value (so a value from next month shows up too)."""
+        if set(engines) != {"before", "after"}:
+            return {"cases": len(self.cases), "changed": [], "error": "参数或规则无效，无法计算（见发布前检查）"}
         new_dates = sorted({v["from"] for name, row in draft.parameters.items()
                             for v in row["entry"].get("values", [])
                             if v not in (published.parameters.get(name) or {"entry": {}})["entry"].get("values", [])})

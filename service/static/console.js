@@ -7,6 +7,7 @@
   let selected = null;       // id of the open conversation
   let lastSuggestedFor = ""; // the citizen message the suggestions were computed for
   let me = null;
+  let fieldLabels = {};      // calculator field name → its Chinese label
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -150,6 +151,7 @@
   }
 
   function buildCalculator(form) {
+    fieldLabels = form.field_labels || {};
     const root = $("calc-form");
     root.replaceChildren();
     const basics = el("fieldset");
@@ -200,7 +202,10 @@
     row.appendChild(el("div", null, mark + " · " + item.title + (item.status === "expired" ? "（已过期）" : "")));
     if (item.amount_text) row.appendChild(el("div", "amount", item.amount_text));
     (item.why || []).forEach(function (line) { row.appendChild(el("div", "muted", line)); });
-    if (item.missing && item.missing.length) row.appendChild(el("div", "muted", "还需要了解：" + item.missing.join("、")));
+    if (item.missing && item.missing.length) {
+      const named = item.missing.map(function (field) { return fieldLabels[field.split(/[.[]/)[0]] || field; });
+      row.appendChild(el("div", "muted", "还需要了解：" + Array.from(new Set(named)).join("、")));
+    }
     (item.notes || []).forEach(function (note) { row.appendChild(el("div", "muted", note)); });
     row.appendChild(el("div", "meta", "依据：" + item.reference + " · 办理：" + (item.departments || []).join("、")));
     return row;

@@ -183,3 +183,10 @@ async def test_unrecognised_answer_gets_examples_and_the_question_again(tracker_
     events = await validate(tracker_from("entitlement_unrecognised_answer"), dispatcher)
     assert slot_events(events) == {"requested_slot": "activities", "activities": None}
     assert "开店/个体经营" in texts(dispatcher)[0] and "都不是" in texts(dispatcher)[0]
+
+
+async def test_stopping_the_screening_forgets_its_facts_so_a_restart_starts_clean(tracker_from, dispatcher):
+    tracker = tracker_from("entitlement_complete")
+    events = await actions.ActionResetScreening().run(dispatcher, tracker, DOMAIN)
+    assert slot_events(events) == {"age": None, "groups": None, "activities": None}
+    assert "从头问起" in dispatcher.messages[0]["text"]

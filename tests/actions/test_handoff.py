@@ -70,11 +70,21 @@ async def test_out_of_hours_message_is_recorded(dispatcher, use_queue):
 
 async def test_accepting_the_offer_after_no_answer_gives_the_reason(dispatcher, use_queue):
     queue = use_queue(FakeQueue({"id": 8, "created": True, "position": 0, "open_now": True}))
-    accepted = tracker(("user", "宝鸡明天下雨吗", "out_of_scope"), ("action", "action_out_of_scope"),
-                       ("action", "action_listen"), ("user", "/affirm", "affirm"))
+    accepted = tracker(("user", "宝鸡明天下雨吗", "out_of_scope"), ("action", "action_answer_policy"),
+                       ("action", "utter_offer_handoff"), ("action", "action_listen"), ("user", "/affirm", "affirm"))
     await handoff.ActionHandoff().run(dispatcher, accepted, {})
     assert queue.sent[0]["reason"] == "no_answer"
     assert queue.sent[0]["question"] == "宝鸡明天下雨吗"
+
+
+async def test_accepting_the_offer_after_negative_feedback_gives_the_reason(dispatcher, use_queue):
+    queue = use_queue(FakeQueue({"id": 9, "created": True, "position": 0, "open_now": True}))
+    unhappy = tracker(("user", "摆摊要交占道费吗", "ask_venue"), ("action", "action_answer_policy"),
+                      ("action", "action_listen"), ("user", "/feedback_negative", "feedback_negative"),
+                      ("action", "action_store_feedback"), ("action", "utter_offer_handoff"),
+                      ("action", "action_listen"), ("user", "/human_handoff", "human_handoff"))
+    await handoff.ActionHandoff().run(dispatcher, unhappy, {})
+    assert queue.sent[0]["reason"] == "negative_feedback" and queue.sent[0]["question"] == "摆摊要交占道费吗"
 
 
 async def test_queue_unreachable_keeps_the_transfer_marker(dispatcher, use_queue):

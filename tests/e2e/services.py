@@ -63,6 +63,24 @@ class Services:
                                       (sender,)).fetchall()
         return [json.loads(data).get("text") for (data,) in rows]
 
+    def events(self, sender: str) -> list[tuple[str, dict]]:
+        """(type, event) of every event of `sender` in Rasa's SQLite tracker store, in order."""
+        if not self.tracker_db.exists():
+            return []
+        with sqlite3.connect(f"file:{self.tracker_db}?mode=ro", uri=True) as connection:
+            rows = connection.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                                      (sender,)).fetchall()
+        return [(kind, json.loads(data)) for kind, data in rows]
+
+    def bot_said_after(self, sender: str, text: str) -> list[str] | None:
+        """What the bot (or an agent) said after the user's last message `text` (None if not logged yet)."""
+        events = self.events(sender)
+        last = max((i for i, (kind, event) in enumerate(events) if kind == "user" and event.get("text") == text),
+                   default=None)
+        if last is None:
+            return None
+        return [event.get("text") for kind, event in events[last + 1:] if kind == "bot" and event.get("text")]
+
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"

@@ -44,9 +44,18 @@ def test_stopping_the_screening(services):
 
 def test_correction_after_the_list_recalculates(services):
     sender = new_sender()
-    first = reply_text(services.say(sender, "我是农民工，44岁，想开个面馆，能享受啥？"))
+    first = reply_text(services.say(sender, "帮我算算：我是农民工，44岁，想开个面馆"))
     assert "✅ 秦青优惠贷" in first
     corrected = reply_text(services.say(sender, "不对，我50岁"))
     assert "50岁" in corrected
     assert "✅ 秦青优惠贷" not in corrected  # 45 岁以下 no longer holds
     assert "✅ 一次性创业补贴" in corrected
+
+
+def test_a_described_situation_gets_a_personal_answer_and_a_correction_updates_it(services):
+    sender = new_sender()
+    first = reply_text(services.say(sender, "我是农民工，44岁，想开个面馆，能享受啥？"))
+    assert "秦青优惠贷：按您说的情况符合" in first and "多大年龄" not in first
+    corrected = reply_text(services.say(sender, "不对，我50岁"))
+    assert "50岁" in corrected and "秦青优惠贷：按您说的情况符合" not in corrected
+    assert "一次性创业补贴：按您说的情况符合" in corrected

@@ -59,6 +59,30 @@ def test_answer_without_entitlements_offers_no_screening(policy_service):
     assert body["offer_screening"] is False
 
 
+def test_answer_uses_the_context_of_the_conversation(policy_service):
+    first = policy_service.post("/api/answer", json={"q": "创业担保贷款最多能贷多少？", "intent": "ask_loan",
+                                                     "confidence": 0.97}).json()
+    context = {"question": first["topic_question"], "clauses": first["topic_clauses"], "facts": {}}
+    follow_up = policy_service.post("/api/answer", json={"q": "这个去哪办？", "intent": "out_of_scope",
+                                                         "confidence": 0.9, "context": context}).json()
+    assert follow_up["kind"] == "answer" and follow_up["follow_up"] is True
+    assert "市人社局" in follow_up["parts"][0].splitlines()[0]
+
+
+def test_unanswered_questions_are_recorded_by_the_answer_call_itself(policy_service):
+    body = policy_service.post("/api/answer", json={"q": "宝鸡明天会下雨吗", "intent": "out_of_scope",
+                                                    "confidence": 0.99, "sender": "rest:abc"}).json()
+    assert body["kind"] == "no_answer" and body["answerable"] is False
+    recorded = policy_service.get("/api/feedback?kind=unanswered", headers=STAFF).json()["feedback"]
+    assert any(record["question"] == "宝鸡明天会下雨吗" for record in recorded)
+
+
+@pytest.mark.parametrize("body", [{"q": "贷款", "context": "x"}, {"q": "贷款", "context": {"clauses": "x"}},
+                                  {"q": "贷款", "intent": 5}, {"q": "贷款", "confidence": "high"}])
+def test_answer_with_a_malformed_hint_or_context_is_400(policy_service, body):
+    assert policy_service.post("/api/answer", json=body).status_code == 400
+
+
 @pytest.mark.parametrize("body", [{}, {"q": ""}, {"q": 5}, [1, 2]])
 def test_answer_bad_request_is_400(policy_service, body):
     assert policy_service.post("/api/answer", json=body).status_code == 400

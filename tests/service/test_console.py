@@ -72,6 +72,7 @@ def test_calculator_form_comes_from_the_rules_file(policy_service, agent):
     facts = {f["name"]: f for f in form["facts"]}
     assert facts["age"]["label"] == rules["facts"]["age"]["label"] and facts["age"]["type"] == "number"
     assert facts["dibao"]["type"] == "boolean"
+    assert form["field_labels"]["hires"] == rules["facts"]["hires"]["label"]
 
 
 def test_calculator_for_a_young_migrant_worker_opening_a_shop(policy_service, agent):

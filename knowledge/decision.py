@@ -1,0 +1,55 @@
+"""Whether the chat answers: retrieval evidence weighed together with the NLU's intent and confidence.
+
+The retrieval relevance (a calibrated probability that the best clause answers the question, see
+knowledge.search) is the main evidence. The NLU's guess is extra evidence with a measured weight:
+
+    logit(p) = bias + w_relevance · logit(relevance) + w_out_of_scope · conf·[intent = out_of_scope]
+               + w_policy · conf·[intent is a policy topic] + w_social · conf·[intent is social]
+
+The weights live in knowledge/retrieval.yaml (`chat_decision`), fitted by `python -m knowledge.calibrate
+--chat` on the tuning set only. With the defaults (1 · logit(relevance), nothing else) the decision is
+retrieval's alone, so an intent can never refuse a question by itself.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+POLICY_INTENTS = frozenset({"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", "ask_registration",
+                            "ask_eligibility", "ask_social_insurance", "ask_training", "ask_wages_rights",
+                            "ask_venue", "inform", "check_entitlements"})
+SOCIAL_INTENTS = frozenset({"greet", "thanks", "goodbye", "chitchat"})
+OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope", "nlu_fallback"})
+DEFAULT_DECISION = {"bias": 0.0, "relevance": 1.0, "out_of_scope": 0.0, "policy": 0.0, "social": 0.0}
+
+
+@dataclass(frozen=True)
+class NluHint:
+    intent: str = ""
+    confidence: float = 0.0
+
+
+def nlu_features(nlu: NluHint) -> dict[str, float]:
+    confidence = max(0.0, min(1.0, float(nlu.confidence or 0.0)))
+    return {
+        "out_of_scope": confidence if nlu.intent in OUT_OF_SCOPE_INTENTS else 0.0,
+        "policy": confidence if nlu.intent in POLICY_INTENTS else 0.0,
+        "social": confidence if nlu.intent in SOCIAL_INTENTS else 0.0,
+    }
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def decision_features(relevance: float, nlu: NluHint) -> dict[str, float]:
+    return {"relevance": logit(relevance), **nlu_features(nlu)}
+
+
+def answer_probability(relevance: float, nlu: NluHint, weights: dict | None = None) -> float:
+    """Probability that the policy answers the message; the chat answers at ≥ 0.5."""
+    weights = {**DEFAULT_DECISION, **(weights or {})}
+    features = decision_features(relevance, nlu)
+    z = weights["bias"] + sum(weights[name] * value for name, value in features.items())
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

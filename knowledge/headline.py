@@ -1,0 +1,377 @@
+"""The first sentence of a chat answer: it answers the question as asked, before the quote proves it.
+
+In order of preference:
+1. entitlements the question is about (their `keywords`/`topics` in knowledge/rules.yaml): the benefit
+   with derived totals from the calculator's dated parameters ("每户每年14400元限额，3年内合计最多43200元
+   （14400元×3年）"); with known facts, a personal verdict from the entitlement engine ("秦青优惠贷要求年龄在
+   45岁以下（含45岁），您的年龄：48岁，不符合；创业担保贷款没有年龄要求：个人贷款最高20万元…");
+2. where to go / what to bring / how to apply: the responsible departments, and that the text names no
+   place, documents or procedure when it does not;
+3. an amount, a period or who qualifies: the phrase of the quoted sentence that states it;
+4. yes/no: a cue in the quoted sentence (允许, 免征, 不收取 … knowledge/lexicon/dialogue.yaml) answers it.
+Nothing here is invented: every figure comes from the engine's parameters or from the quoted text.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from .answer import choose_sentences, departments_text
+from .search import Hit, asked_details, has_evidence
+from .textnorm import normalize, squeeze_spaces
+
+_PHRASES = re.compile(r"[^，,；;。：:]+")
+_AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
+_PERIOD = re.compile(r"\d+\s*(?:个月|年|天)|年内|年底前|期限")
+_MISSING_WORDS = {"place": "具体办理地点", "documents": "需要的材料", "procedure": "具体办理流程",
+                  "amount": "具体金额或标准", "duration": "具体期限"}
+_VERDICT_LINE = re.compile(r"^(符合|不符合|待确认)：(.*?)(?:（([^（）]*)）)?$")
+
+
+@dataclass
+class HeadlineContext:
+    engine: object = None          # knowledge.entitlements.EntitlementEngine (None: no entitlement lines)
+    facts: dict = field(default_factory=dict)  # age / groups / activities known in the conversation
+    stated: bool = False           # this message itself stated facts
+    today: dt.date = field(default_factory=dt.date.today)
+    terms: dict = field(default_factory=dict)  # knowledge/lexicon/dialogue.yaml
+
+
+@dataclass
+class Lead:
+    sentence: str
+    citations: list[dict] = field(default_factory=list)  # entitlements quoted from other clauses
+    personal: bool = False
+    entitlements: list[str] = field(default_factory=list)
+
+
+def headline(question: str, hit: Hit, context: HeadlineContext, topic: str = "") -> Lead | None:
+    """`topic`: the question a follow-up refers back to ("创业担保贷款能贷多少" for "这个去哪办") — it names
+    the entitlements; the details asked (where, documents, amount) are read from `question` alone."""
+    q = normalize(question or "").lower()
+    quotes = choose_sentences(hit, f"{topic} {question}".strip())
+    details = asked_details(q)
+    lead = _entitlement_lead(normalize(f"{topic} {question}").lower(), hit, context)
+    where = _where_line(details, hit, quotes, lead, context)
+    if where:
+        personal = lead.sentence if lead and context.stated else ""
+        return Lead(where + personal, lead.citations if lead else [], bool(personal),
+                    lead.entitlements if lead else [])
+    if lead:
+        return lead
+    for sentence in (_amount_line(details, quotes, hit), _period_line(details, quotes),
+                     _yes_no_line(question, q, quotes, context.terms), _who_line(q, quotes, context)):
+        if sentence:
+            return Lead(sentence)
+    return None
+
+
+# --- entitlements ---------------------------------------------------------------------------------------
+def _clause_of(rules, rule: dict) -> str:
+    return rules.articles[rule["article"]]["clause_id"]
+
+
+def _mentions(q: str, words: list[str]) -> bool:
+    return any(normalize(word).lower() in q for word in words or [])
+
+
+def relevant_rules(q: str, hit: Hit | None, rules, personal: bool) -> tuple[list[dict], set[str]]:
+    """(rules the question is about, ids named specifically). A specific name wins anywhere; a generic topic
+    word counts for the clause retrieval found, or — for a personal question — for any clause."""
+    specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))]
+    if specific:
+        return specific, {rule["id"] for rule in specific}
+    topical = [rule for rule in rules.entitlements if _mentions(q, rule.get("topics"))
+               and (personal or (hit is not None and _clause_of(rules, rule) == hit.clause_id))]
+    return topical, set()
+
+
+def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None:
+    engine = context.engine
+    if engine is None:
+        return None
+    rules = engine.rules
+    facts = {k: v for k, v in (context.facts or {}).items() if k in ("age", "groups", "activities") and v}
+    # Someone who described themselves (age, group) is told about any entitlement of the topic; an activity
+    # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count.
+    described = bool(facts.get("age") or facts.get("groups"))
+    chosen, specific = relevant_rules(q, hit, rules, personal=described)
+    if not chosen:
+        return None
+    request = {"as_of": context.today.isoformat(), **_request_facts(facts)}
+    items = {item["id"]: item for item in engine.evaluate(request)["entitlements"]}
+    if facts:
+        lines, shown = _personal_lines(chosen, specific, items, rules)
+    else:
+        shown = [rule["id"] for rule in chosen][:3]
+        lines = [_benefit_line(items[name]) for name in shown]
+    if not lines:
+        return None
+    citations = [_entitlement_citation(items[name], rules) for name in shown
+                 if hit is None or items[name]["clause_id"] != hit.clause_id]
+    return Lead("；".join(lines) + "。", citations, personal=bool(facts), entitlements=shown)
+
+
+def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, list[dict]] | None:
+    """For a part of a message that retrieval alone does not answer but that names an entitlement's topic for
+    someone who described themselves ("我下岗了想摆个小吃摊，能贷款不"): the personal verdicts, each with the
+    quote it rests on. None when there is no such entitlement."""
+    facts = context.facts or {}
+    if context.engine is None or not (facts.get("age") or facts.get("groups")):
+        return None
+    lead = _entitlement_lead(normalize(question).lower(), None, context)
+    if not lead:
+        return None
+    rules = context.engine.rules
+    items = {rule["id"]: rule for rule in rules.entitlements}
+    lines = [lead.sentence]
+    citations = []
+    for name in lead.entitlements:
+        article = rules.articles[items[name]["article"]]
+        quote = squeeze_spaces(items[name]["quote"], keep_word_gaps=False)
+        lines.append(f"依据{rules.document['number']}{article['heading']}：“{quote}”")
+        citations.append({**_entitlement_citation({"id": name, "article": items[name]["article"],
+                                                   "clause_id": article["clause_id"], "quote": items[name]["quote"]},
+                                                  rules)})
+    return "\n".join(lines), citations
+
+
+OVERVIEW_LIMIT = 5
+
+
+def entitlement_overview(context: HeadlineContext) -> tuple[str, list[dict], list[str]] | None:
+    """"我40岁，下岗了，想摆个摊，有啥扶持没": what applies to this person (符合 first, then 待确认), each with
+    its quote; the full screening is offered beside it. None when nothing applies yet."""
+    if context.engine is None:
+        return None
+    rules = context.engine.rules
+    request = {"as_of": context.today.isoformat(), **_request_facts(context.facts or {})}
+    items = [item for item in context.engine.evaluate(request)["entitlements"] if item["eligible"] is not False]
+    items.sort(key=lambda item: item["eligible"] is not True)
+    if not items:
+        return None
+    shown = items[:OVERVIEW_LIMIT]
+    lines = [f"按您说的情况（{facts_echo(context.facts or {}, rules)}），{rules.document['number']}里这"
+             f"{len(shown)}项扶持与您有关："]
+    lines += [f"{index}. {_verdict_line(item)}" for index, item in enumerate(shown, start=1)]
+    if len(items) > len(shown):
+        lines.append(f"另有{len(items) - len(shown)}项要看更多情况，点“算算我能享受哪些”逐项核对。")
+    for item in shown:
+        article = rules.articles[item["article"]]
+        quote = squeeze_spaces(item["quote"], keep_word_gaps=False)
+        lines.append(f"依据{rules.document['number']}{article['heading']}：“{quote}”")
+    citations = [_entitlement_citation(item, rules) for item in shown]
+    return "\n".join(lines), citations, [item["id"] for item in shown]
+
+
+def facts_echo(facts: dict, rules) -> str:
+    """"50岁；农民工；个体经营/创业" — how the facts were understood, so a misreading can be corrected."""
+    parts = []
+    if facts.get("age") is not None:
+        age = facts["age"]
+        parts.append(f"{int(age) if float(age).is_integer() else age}岁")
+    for slot, vocabulary in (("groups", rules.groups), ("activities", rules.activities)):
+        names = [vocabulary.get(name, name) for name in facts.get(slot) or []]
+        if names:
+            parts.append("、".join(names))
+    return "；".join(parts)
+
+
+def _request_facts(facts: dict) -> dict:
+    """Known facts; an absent list is unknown (null), never "none of them"."""
+    return {"age": facts.get("age"), "groups": facts.get("groups") or None,
+            "activities": facts.get("activities") or None}
+
+
+def _benefit_line(item: dict) -> str:
+    text = item.get("amount_text") or "按规定"
+    line = text if item["title"] in text else f"{item['title']}：{text}"
+    if item.get("status") == "expired":
+        ended = next((w for w in item.get("why", []) if "已于" in w), "")
+        when = re.search(r"已于([^）)]*)截止", ended)
+        line += f"——这是有时限的规定，已于{when.group(1) if when else '期限届满时'}到期，现在已不再适用"
+    return line
+
+
+def _personal_lines(chosen: list[dict], specific: set[str], items: dict, rules) -> tuple[list[str], list[str]]:
+    order = {True: 0, None: 1, False: 2}
+    ranked = sorted(chosen, key=lambda rule: order[items[rule["id"]]["eligible"]])
+    # A generic topic ("能贷款吗") lists what fits; a named entitlement is answered even when it does not.
+    shown = [rule for rule in ranked if rule["id"] in specific or items[rule["id"]]["eligible"] is not False]
+    if not shown:
+        shown = ranked[:1]
+    lines, confirmed = [], set()
+    for rule in shown[:3]:
+        item = items[rule["id"]]
+        reason = (item.get("to_confirm") or [""])[0].split("，请向")[0]
+        if reason and reason in confirmed:  # the same reason twice: say it once
+            benefit = _benefit_line(item).removeprefix(item["title"] + "：")
+            lines.append(f"{item['title']}：同样待确认（{item['to_confirm'][0].split('，')[-1]}）；{benefit}")
+            continue
+        confirmed.add(reason)
+        lines.append(_verdict_line(item))
+    failed = [rule for rule in shown if items[rule["id"]]["eligible"] is False]
+    names = {rule["id"] for rule in shown}
+    for rule in failed:  # name the alternatives of the same family ("创业担保贷款没有年龄要求")
+        for other in rules.entitlements:
+            if other.get("family") and other.get("family") == rule.get("family") and other["id"] not in names \
+                    and items[other["id"]]["eligible"] is not False:
+                names.add(other["id"])
+                lines.append(_alternative_line(items[other["id"]], other, _failed_facts(rule, items[rule["id"]]),
+                                               rules))
+    return lines, [name for name in names if name in items]
+
+
+def _verdict_line(item: dict) -> str:
+    title, benefit = item["title"], _benefit_line(item)
+    benefit = benefit.split("：", 1)[1] if benefit.startswith(title + "：") else benefit
+    if item["eligible"] is True:
+        return f"{title}：按您说的情况符合，{benefit}"
+    if item["eligible"] is False:
+        for line in item.get("why", []):
+            match = _VERDICT_LINE.match(line)
+            if match and match.group(1) == "不符合":
+                label, detail = match.group(2), match.group(3)
+                return f"{title}要求{label}" + (f"，{detail}" if detail else "") + "，不符合"
+        return f"{title}：按您说的情况不符合"
+    confirm = item.get("to_confirm") or []
+    if confirm:
+        return f"{title}：待确认——{confirm[0]}；{benefit}"
+    pending = []
+    for line in item.get("why", []):
+        match = _VERDICT_LINE.match(line)
+        if match and match.group(1) == "待确认":
+            pending.append(match.group(2))
+    need = "、".join(pending) if pending else "其他条件"
+    return f"{title}：待确认，还要看是否{need}；{benefit}"
+
+
+def _failed_facts(rule: dict, item: dict) -> set[str]:
+    """Facts compared by the conditions that failed (the `why` lines follow the conditions' order)."""
+    failed = set()
+    for condition, line in zip(rule["conditions"], item.get("why", [])):
+        if line.startswith("不符合") and "compare" in condition:
+            failed.add(condition["compare"]["fact"])
+    return failed
+
+
+def _alternative_line(item: dict, rule: dict, failed_facts: set[str], rules) -> str:
+    compared = {c["compare"]["fact"] for c in rule["conditions"] if "compare" in c}
+    free = [rules.facts[fact]["label"] for fact in sorted(failed_facts - compared) if fact in rules.facts]
+    verdict = _verdict_line(item)
+    if free:
+        prefix = f"{item['title']}没有{'、'.join(free)}要求"
+        return prefix + verdict[len(item["title"]):] if verdict.startswith(item["title"]) else f"{prefix}：{verdict}"
+    return verdict
+
+
+def _entitlement_citation(item: dict, rules) -> dict:
+    """A citation for an entitlement quoted from another clause than the retrieved one."""
+    article = rules.articles[item["article"]]
+    quote = squeeze_spaces(item["quote"], keep_word_gaps=False)
+    return {"clause_id": item["clause_id"], "doc": rules.document["id"], "doc_number": rules.document["number"],
+            "article": item["article"], "article_label": article["heading"], "title": article["heading"],
+            "section": "", "departments": list(article["departments"]), "quote": quote, "quotes": [quote],
+            "expired": item.get("status") == "expired", "expiry_notes": [],
+            "entitlement": item["id"]}
+
+
+# --- details ---------------------------------------------------------------------------------------------
+def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | None,
+                context: HeadlineContext) -> str:
+    """Where to go: the departments that handle the entitlement asked about (rules.yaml `apply_to`), else
+    those the article names; and that the text gives no place, documents or procedure when it does not."""
+    asked = [d for d in ("place", "procedure", "documents") if d in details]
+    if not asked:
+        return ""
+    named = [rule for rule in (context.engine.rules.entitlements if context.engine and lead else [])
+             if rule["id"] in lead.entitlements]
+    subject = "、".join(rule["title"] for rule in named) or "这项政策"
+    departments = list(dict.fromkeys(d for rule in named for d in rule["apply_to"])) or hit.departments
+    contact = departments_text(departments)
+    if not contact:
+        return ""
+    missing = [d for d in asked if not has_evidence(d, quotes, explicit=True)]
+    line = f"{subject}由{contact}负责办理"
+    if missing:
+        line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
+    return line + "。"
+
+
+def _phrase_with(pattern: re.Pattern, quotes: list[str]) -> str:
+    for sentence in quotes:
+        for phrase in _PHRASES.findall(sentence):
+            if pattern.search(phrase):
+                return phrase.strip()
+    return ""
+
+
+def _amount_line(details: list[str], quotes: list[str], hit: Hit) -> str:
+    if "amount" not in details:
+        return ""
+    phrase = _phrase_with(_AMOUNT, quotes)
+    if phrase:
+        return f"标准是：{phrase}。"
+    contact = departments_text(hit.departments)
+    return "政策原文没有写明具体金额或标准，按规定执行" + (f"，请咨询{contact}。" if contact else "。")
+
+
+def _period_line(details: list[str], quotes: list[str]) -> str:
+    if "duration" not in details:
+        return ""
+    phrase = _phrase_with(_PERIOD, quotes)
+    return f"期限是：{phrase}。" if phrase else ""
+
+
+def _contains_any(text: str, words: list[str]) -> str:
+    return next((word for word in words if word in text), "")
+
+
+def _yes_no_line(question: str, q: str, quotes: list[str], terms: dict) -> str:
+    spec = (terms or {}).get("yes_no")
+    q = f"{(question or '').lower()} {q}"  # normalize() folds "会不会" into "会": read both forms
+    if not spec or not _contains_any(q, spec["question"]):
+        return ""
+    joined = "".join(quotes)
+    need = _contains_any(q, spec["need_verbs"])
+    exempt = _contains_any(joined, spec["exempt_cues"])
+    if need and exempt:
+        return f"不用。{_cue_phrase(exempt, quotes)}。"
+    allow = _contains_any(joined, spec["allow_cues"])
+    if not allow:
+        return ""
+    phrase = _cue_phrase(allow, quotes)
+    if "会不会" in q or "会" in q and "赶" in q:
+        return f"政策写明：{phrase}。"
+    if _contains_any(q, spec["have_verbs"]):
+        return f"有。{phrase}。"
+    if _contains_any(q, spec["can_verbs"]):
+        return f"可以。{phrase}。"
+    return ""
+
+
+def _cue_phrase(cue: str, quotes: list[str]) -> str:
+    for sentence in quotes:
+        phrases = [p.strip() for p in _PHRASES.findall(sentence)]
+        for index, phrase in enumerate(phrases):
+            if cue in phrase:
+                # a short phrase ("允许…") reads better with the condition before it
+                before = phrases[index - 1] if index and len(phrase) < 12 else ""
+                return f"{before}，{phrase}" if before else phrase
+    return cue
+
+
+def _who_line(q: str, quotes: list[str], context: HeadlineContext) -> str:
+    words = (context.terms or {}).get("who") or []
+    if not _contains_any(q, words) or context.engine is None:
+        return ""
+    groups = list(context.engine.rules.groups.values())
+    for sentence in quotes:
+        normalized = normalize(sentence)
+        named = [g for g in groups if normalize(g) in normalized]
+        if named:
+            phrase = _phrase_with(re.compile("|".join(re.escape(normalize(g)) for g in named)),
+                                  [normalized])
+            return f"适用对象：{phrase or '、'.join(named)}。"
+    return ""

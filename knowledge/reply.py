@@ -1,0 +1,342 @@
+"""The chat's answer decision: what to reply to one citizen message, in the context of the conversation.
+
+    reply = respond(message, searcher, engine, nlu=NluHint("ask_loan", 0.91), context=Context(...))
+    reply.kind  → "answer" | "clarify" | "social" | "no_answer"
+
+Retrieval decides, the NLU advises: every free-text message reaches this one decision, whatever intent the
+NLU picked. `social` (a greeting, thanks …) only when the message is that and nothing more; `clarify` when
+a bare generic question ("有什么补贴？") has no topic to lean on; otherwise the message is searched — on
+its own, or together with the previous question when it is a follow-up ("这个去哪办", "那我50岁呢") — and
+answered when the evidence (`knowledge.decision`) says the policy covers it.
+
+An answer opens with one sentence that answers the question as asked (knowledge.headline), personal when
+the message or the conversation states facts (age, group, activity: the screening form's extractor
+knowledge.profile_text), then the quote, the citation and the departments (knowledge.answer).
+No Rasa imports: the action server reaches this through POST /api/answer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .answer import answer_block, no_answer_text, split_parts
+from .decision import SOCIAL_INTENTS, NluHint, answer_probability
+from .headline import HeadlineContext, entitlement_answer, entitlement_overview, headline
+from .profile_text import ProfileUpdate, fact_spans, parse_profile
+from .search import Hit, SearchResult, asked_details, has_evidence, split_question
+from .textnorm import normalize
+
+DIALOGUE_FILE = Path(__file__).resolve().parent / "lexicon" / "dialogue.yaml"
+SOCIAL_CONFIDENCE = 0.6  # a social intent answers socially only when retrieval has nothing and the NLU is this sure
+_PUNCT = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】/]+")
+
+
+@dataclass
+class Context:
+    """What the conversation already established (slots kept by the dialogue)."""
+    topic_question: str = ""                 # the question the last answer answered
+    topic_clauses: list[str] = field(default_factory=list)  # clause ids it cited
+    facts: dict = field(default_factory=dict)  # age / groups / activities known so far (contract names)
+
+
+@dataclass
+class Reply:
+    kind: str                                # answer | clarify | social | screening | no_answer
+    parts: list[str] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    buttons: list[dict] = field(default_factory=list)
+    social: str = ""                         # greet | thanks | goodbye | chitchat, for kind social
+    facts: dict = field(default_factory=dict)  # the conversation's facts after this message, when it stated any
+    topic_question: str = ""                 # what the next follow-up refers back to
+    topic_clauses: list[str] = field(default_factory=list)
+    personal: bool = False                   # the answer used the person's facts
+    offer_screening: bool = False
+    follow_up: bool = False
+    relevance: float = 0.0
+    probability: float = 0.0                 # of "the policy answers this", NLU evidence included
+    normalized: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind == "answer"
+
+
+@functools.lru_cache(maxsize=2)
+def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    lower = lambda words: sorted({normalize(str(w)).lower() for w in words}, key=len, reverse=True)  # noqa: E731
+    data["social"] = {kind: lower(words) for kind, words in data["social"].items()}
+    data["fillers"] = lower(data["fillers"])
+    data["follow_up"]["markers"] = lower(data["follow_up"]["markers"])
+    data["follow_up"]["detail_only"] = lower(data["follow_up"]["detail_only"])
+    data["clarify"]["generic"] = lower(data["clarify"]["generic"])
+    data["clarify"]["question_words"] = lower(data["clarify"]["question_words"])
+    data["screening_request"] = lower(data["screening_request"])
+    return data
+
+
+def _strip(text: str, words: list[str]) -> str:
+    for word in words:  # longest first
+        text = text.replace(word, "")
+    return text
+
+
+def social_kind(normalized: str, terms: dict | None = None) -> str:
+    """"greet"/"thanks"/"goodbye"/"chitchat" when the message is only that, else ""."""
+    terms = terms or dialogue_terms()
+    text = _PUNCT.sub("", normalized.lower())
+    if not text:
+        return ""
+    found = ""
+    for kind, phrases in terms["social"].items():
+        for phrase in phrases:
+            if phrase and phrase in text:
+                found = found or kind
+                text = text.replace(phrase, "")
+    rest = _strip(text, terms["fillers"])
+    return found if found and not rest else ""
+
+
+def is_generic_question(normalized: str, terms: dict | None = None) -> bool:
+    """"有什么补贴？", "有啥扶持政策" — a generic word and question words only."""
+    terms = terms or dialogue_terms()
+    text = _PUNCT.sub("", normalized.lower())
+    if not any(word in text for word in terms["clarify"]["generic"]):
+        return False
+    rest = _strip(_strip(text, terms["clarify"]["generic"]), terms["clarify"]["question_words"])
+    return not _strip(rest, terms["fillers"])
+
+
+def follow_up_kind(normalized: str, context: Context, terms: dict | None = None) -> str:
+    """How the message refers back to the topic under discussion:
+    "bare" — it has no topic of its own: only a detail question, facts or markers ("这个去哪办", "那我50岁呢",
+    "要不要担保"); "marked" — it starts with a marker (这个/那…) but names something itself ("那社保呢"),
+    so retrieval decides whether the topic changed; "" — a new question."""
+    if not context.topic_question:
+        return ""
+    terms = terms or dialogue_terms()
+    spec = terms["follow_up"]
+    text = _PUNCT.sub("", normalized.lower())
+    marked = any(text.startswith(marker) for marker in spec["markers"])
+    # What is left once facts ("我50岁", "是农民工"), detail questions and fillers are removed is a topic of
+    # its own: then the message is a new question, not a follow-up.
+    rest = "".join(char if not any(start <= i < end for start, end in fact_spans(text)) else " "
+                   for i, char in enumerate(text)).replace(" ", "")
+    rest = _strip(_strip(rest, spec["detail_only"]), spec["markers"])
+    rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万|元)?", "", rest), terms["fillers"])
+    if not rest and len(text) <= spec["short_chars"] * 2:
+        return "bare"
+    return "marked" if marked else ""
+
+
+def is_follow_up(normalized: str, context: Context, terms: dict | None = None) -> bool:
+    return follow_up_kind(normalized, context, terms) != ""
+
+
+def message_facts(update: ProfileUpdate) -> dict:
+    """The facts one message states, as contract names (what the screening slots hold)."""
+    facts = {}
+    if update.age is not None:
+        facts["age"] = update.age
+    if update.groups:
+        facts["groups"] = list(update.groups)
+    if update.activities:
+        facts["activities"] = list(update.activities)
+    return facts
+
+
+def merged_facts(known: dict, update: ProfileUpdate) -> dict:
+    """The conversation's facts updated by this message ("不对，我是农民工" replaces the groups)."""
+    facts = {key: value for key, value in (known or {}).items() if value is not None}
+    if update.age is not None:
+        facts["age"] = update.age
+    for slot in ("groups", "activities"):
+        named, denied = update.names(slot)
+        if not named and not denied:
+            continue
+        base = [] if update.correction and named else list(facts.get(slot) or [])
+        kept = [name for name in base if name not in denied]
+        facts[slot] = kept + [name for name in named if name not in kept]
+    return facts
+
+
+# ---------------------------------------------------------------------------------------------------
+def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, context: Context | None = None,
+            today: dt.date | None = None, decision: dict | None = None) -> Reply:
+    today = today or dt.date.today()
+    nlu = nlu or NluHint()
+    context = context or Context()
+    normalized = normalize(message or "")
+    terms = dialogue_terms()
+    update = parse_profile(message or "", today=today)
+    stated = message_facts(update)
+
+    kind = social_kind(normalized, terms)
+    if kind:
+        return Reply("social", social=kind, normalized=normalized)
+    if any(phrase in _PUNCT.sub("", normalized.lower()) for phrase in terms["screening_request"]):
+        return Reply("screening", facts=merged_facts(context.facts, update) if stated else {},
+                     normalized=normalized)
+
+    follow_up = follow_up_kind(normalized, context, terms)
+    if follow_up == "marked":  # "那社保呢": a topic of its own wins when retrieval answers it elsewhere
+        alone = searcher.search(message, k=5)
+        if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
+            follow_up = ""
+    follow_up = bool(follow_up)
+    if not follow_up and not context.topic_question and not stated and is_generic_question(normalized, terms):
+        spec = terms["clarify"]
+        return Reply("clarify", parts=[spec["prompt"]], buttons=list(spec["options"]), normalized=normalized)
+
+    topic = _PUNCT.sub(" ", context.topic_question).strip()
+    # "我40岁，下岗了，想摆个摊，有啥扶持没" — and a correction of it ("不对，我50岁"): what applies to this person.
+    generic_topic = follow_up and is_generic_question(without_facts(normalize(context.topic_question)), terms)
+    if (generic_topic and stated) or (not follow_up and (stated.get("age") or stated.get("groups"))
+                                      and is_generic_question(without_facts(normalized), terms)):
+        facts = merged_facts(context.facts, update)
+        overview = _overview_reply(facts, today, engine, normalized,
+                                   context.topic_question if generic_topic else message)
+        if overview:
+            return overview
+
+    query = f"{topic} {_PUNCT.sub(' ', message).strip()}" if follow_up else message
+    result = searcher.search(query, k=5)
+    if follow_up:
+        result = _prefer_topic(result, context.topic_clauses)
+    elif context.topic_question and not result.answerable and len(_PUNCT.sub("", normalized)) <= 20:
+        # A short message the policy does not answer on its own may still continue the topic.
+        combined = _prefer_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=5),
+                                 context.topic_clauses)
+        if combined.answerable and combined.hits and combined.hits[0].clause_id in context.topic_clauses:
+            result, follow_up = combined, True
+
+    weights = decision or getattr(searcher.config, "chat_decision", None)
+    probability = answer_probability(result.relevance, nlu, weights)
+    on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
+    if not result.hits or not (probability >= 0.5 or on_topic or _covered_but_detail(searcher, result, nlu, weights)):
+        if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE:
+            return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
+        return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
+                     probability=probability, normalized=result.normalized)
+
+    facts = merged_facts(context.facts, update)
+    headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
+                                       terms=terms)
+    blocks, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
+                                                                 topic if follow_up else "")
+    if not blocks:
+        return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
+                     probability=probability, normalized=result.normalized)
+    return Reply("answer", parts=split_parts("\n\n".join(blocks)), citations=citations,
+                 facts=facts if stated else {},
+                 topic_question=context.topic_question if follow_up else message, topic_clauses=clauses,
+                 personal=personal,
+                 offer_screening=offer, follow_up=follow_up, relevance=result.relevance,
+                 probability=probability, normalized=result.normalized)
+
+
+def without_facts(normalized: str) -> str:
+    """The message with its facts (groups, activities, ages) taken out: "我40岁下岗了想摆个摊有啥扶持" → "有啥扶持"."""
+    text = _PUNCT.sub("", normalized.lower())
+    spans = fact_spans(text)
+    kept = "".join(char for i, char in enumerate(text) if not any(start <= i < end for start, end in spans))
+    return re.sub(r"\d+(?:\.\d+)?\s*(?:周岁|岁)?|今年|想|了|我是|我", "", kept)
+
+
+def _overview_reply(facts: dict, today: dt.date, engine, normalized: str, message: str) -> Reply | None:
+    overview = entitlement_overview(HeadlineContext(engine=engine, facts=facts, stated=True, today=today))
+    if not overview:
+        return None
+    text, citations, _ = overview
+    return Reply("answer", parts=split_parts(text), citations=citations, facts=facts, topic_question=message,
+                 topic_clauses=list(dict.fromkeys(c["clause_id"] for c in citations)), personal=True,
+                 offer_screening=True, relevance=1.0, probability=1.0, normalized=normalized)
+
+
+def _covered_but_detail(searcher, result: SearchResult, nlu: NluHint, weights: dict | None) -> bool:
+    """The policy covers the topic and only the asked-for detail (材料, 地点, 金额…) is missing from the text:
+    answer — the reply then says the text does not state it and names the department."""
+    features = result.features or {}
+    if not features.get("detail_missing") or not hasattr(searcher, "relevance") or not result.hits:
+        return False
+    # Only where to go / what to bring / how to apply: a missing amount, period or rate (失业保险金领几个月,
+    # 贷款利率) is a question the document does not answer, and stays an honest no-answer.
+    top = result.hits[0].sentences[:1]
+    if any(not has_evidence(detail, top) for detail in asked_details(result.normalized)
+           if detail in ("amount", "duration", "rate")):
+        return False
+    relevance = searcher.relevance({**features, "detail_missing": 0.0})
+    return answer_probability(relevance, nlu, weights) >= 0.5
+
+
+def _prefer_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
+    """For a follow-up, the clause under discussion wins when retrieval still finds it among the top hits."""
+    if not topic_clauses:
+        return result
+    for parts in ([result], result.by_part or []):
+        for item in parts:
+            hits = item.hits
+            on_topic = [hit for hit in hits[:3] if hit.clause_id in topic_clauses]
+            if on_topic and hits[0].clause_id not in topic_clauses:
+                item.hits = on_topic[:1] + [hit for hit in hits if hit is not on_topic[0]]
+            if on_topic:
+                item.answerable = True
+    return result
+
+
+def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str):
+    parts = result.by_part or []
+    blocks, citations, clauses, seen = [], [], [], set()
+    personal = offer = False
+    multi = len(parts) > 1 and not topic  # a follow-up is one question about the topic
+    for part in parts or [None]:
+        hits = part.hits if part else result.hits
+        answerable = part.answerable if part else result.answerable
+        text = part.text if part else result.normalized
+        if multi and (not answerable or not hits):
+            personal_answer = entitlement_answer(text, context)
+            if personal_answer:
+                blocks.append(personal_answer[0])
+                citations.extend(personal_answer[1])
+                personal = offer = True
+            else:
+                blocks.append(f"关于“{_short(text)}”，这份政策没有涉及。")
+            continue
+        hit = hits[0]
+        if hit.clause_id in seen and multi:
+            continue  # both questions are answered by the same clause already quoted
+        seen.add(hit.clause_id)
+        clauses.append(hit.clause_id)
+        lead = headline(text if multi else question, hit, context, topic)
+        block, citation = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
+                                       lead.sentence if lead else "")
+        blocks.append(block)
+        citations.append(citation)
+        citations.extend(lead.citations if lead else [])
+        personal = personal or bool(lead and lead.personal)
+        offer = offer or bool(lead and lead.entitlements)
+    return blocks, unique_citations(citations), clauses, personal, offer
+
+
+def unique_citations(citations: list[dict]) -> list[dict]:
+    """One card per clause and quote, in order of first mention."""
+    seen, unique = set(), []
+    for citation in citations:
+        key = (citation.get("clause_id"), citation.get("quote"))
+        if key not in seen:
+            seen.add(key)
+            unique.append(citation)
+    return unique
+
+
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+__all__ = ["Context", "NluHint", "Reply", "respond", "social_kind", "is_generic_question", "is_follow_up",
+           "merged_facts", "message_facts", "split_question", "Hit"]

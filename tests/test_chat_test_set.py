@@ -1,0 +1,145 @@
+"""The held-out chat test set (knowledge/eval/chat_test.yaml) is well-formed, large enough and
+independent of the tuning set (knowledge/eval/questions.yaml). Schema only: no scores."""
+import collections
+import difflib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_eval_set import _fingerprint
+
+EVAL_DIR = Path(__file__).resolve().parents[1] / "knowledge" / "eval"
+TEST_PATH, TUNING_PATH = EVAL_DIR / "chat_test.yaml", EVAL_DIR / "questions.yaml"
+
+IN_SCOPE_KINDS = {"situation", "dialect", "typo", "traditional", "english", "agent", "two_part",
+                  "derived", "personal", "expired"}
+OUT_OF_SCOPE_KINDS = {"near_miss", "oos"}
+OTHER_KINDS = {"greeting": "greeting", "clarify": "clarify"}  # kind → the only allowed expect
+DIALOGUE_KINDS = {"followup", "personal", "correction", "topic_switch", "repeat", "greeting", "clarify"}
+EXPECTS = {"answer", "refuse", "greeting", "clarify"}
+QUESTION_KEYS = {"q", "articles", "kind", "facts", "expect", "note"}
+TURN_KEYS = QUESTION_KEYS - {"kind"}
+FIRST_ARTICLE, LAST_ARTICLE = 0, 16
+MAX_SIMILARITY_TO_TUNING = 0.85
+MIN_PER_KIND = {"situation": 10, "dialect": 8, "typo": 5, "traditional": 5, "english": 5, "agent": 5,
+                "two_part": 3, "personal": 3, "expired": 3, "near_miss": 8, "oos": 8}
+
+
+@pytest.fixture(scope="module")
+def data():
+    loaded = yaml.safe_load(TEST_PATH.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict) and set(loaded) <= {"shared", "questions", "dialogues"}
+    assert isinstance(loaded.get("questions"), list) and isinstance(loaded.get("dialogues"), list)
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def questions(data):
+    return data["questions"]
+
+
+@pytest.fixture(scope="module")
+def dialogues(data):
+    return data["dialogues"]
+
+
+def expect_of(item):
+    return item.get("expect") or ("answer" if item["articles"] else "refuse")
+
+
+def check_expectations(item):
+    """articles, expect and facts agree with each other (shared by questions and dialogue turns)."""
+    assert isinstance(item["q"], str) and item["q"].strip(), item
+    articles = item["articles"]
+    assert isinstance(articles, list) and all(type(a) is int for a in articles), item
+    assert all(FIRST_ARTICLE <= a <= LAST_ARTICLE for a in articles) and len(set(articles)) == len(articles), item
+    expect = expect_of(item)
+    assert expect in EXPECTS, item
+    assert bool(articles) == (expect == "answer"), item
+    facts = item.get("facts", [])
+    assert isinstance(facts, list), item
+    for fact in facts:
+        assert isinstance(fact, list) and fact, item
+        assert all(isinstance(alt, str) and alt.strip() for alt in fact), item
+    if expect in ("answer", "clarify"):
+        assert facts, f"a reply that must answer or ask needs expected facts: {item}"
+    else:
+        assert not facts, item
+    if "note" in item:
+        assert isinstance(item["note"], str) and item["note"].strip(), item
+
+
+def test_every_question_follows_the_schema(questions):
+    for item in questions:
+        assert isinstance(item, dict) and set(item) <= QUESTION_KEYS and {"q", "articles", "kind"} <= set(item), item
+        check_expectations(item)
+
+
+def test_kind_matches_expectation(questions):
+    for item in questions:
+        kind, expect = item["kind"], expect_of(item)
+        assert kind in IN_SCOPE_KINDS | OUT_OF_SCOPE_KINDS | set(OTHER_KINDS), item
+        if kind in IN_SCOPE_KINDS:
+            assert expect == "answer", item
+        elif kind in OUT_OF_SCOPE_KINDS:
+            assert expect == "refuse", item
+        else:
+            assert expect == OTHER_KINDS[kind], item
+
+
+def test_every_dialogue_follows_the_schema(dialogues):
+    ids = [dialogue.get("id") for dialogue in dialogues]
+    assert len(ids) == len(set(ids)) and all(isinstance(i, str) and i for i in ids)
+    for dialogue in dialogues:
+        assert set(dialogue) == {"id", "kind", "turns"}, dialogue
+        assert dialogue["kind"] in DIALOGUE_KINDS, dialogue
+        assert 3 <= len(dialogue["turns"]) <= 5, dialogue["id"]
+        for turn in dialogue["turns"]:
+            assert isinstance(turn, dict) and set(turn) <= TURN_KEYS and {"q", "articles"} <= set(turn), turn
+            check_expectations(turn)
+
+
+def test_set_is_large_enough(questions, dialogues):
+    in_scope = [item for item in questions if item["kind"] in IN_SCOPE_KINDS]
+    out_of_scope = [item for item in questions if item["kind"] in OUT_OF_SCOPE_KINDS]
+    assert len(questions) >= 80 and len(in_scope) >= 60 and len(out_of_scope) >= 20
+    assert len(dialogues) >= 20
+    counts = collections.Counter(item["kind"] for item in questions)
+    for kind, minimum in MIN_PER_KIND.items():
+        assert counts[kind] >= minimum, (kind, counts[kind])
+
+
+def test_dialogues_cover_the_conversation_skills(dialogues):
+    kinds = collections.Counter(dialogue["kind"] for dialogue in dialogues)
+    assert set(kinds) == DIALOGUE_KINDS, kinds
+    texts = [[turn["q"] for turn in dialogue["turns"]] for dialogue in dialogues]
+    assert any(len(set(turns)) < len(turns) for turns in texts), "the same question asked twice"
+    assert any(turn.startswith("不对") for turns in texts for turn in turns), "a correction"
+    expects = {expect_of(turn) for dialogue in dialogues for turn in dialogue["turns"]}
+    assert expects == EXPECTS, expects
+    assert any(turn["q"] == "有什么补贴？" and expect_of(turn) == "clarify"
+               for dialogue in dialogues for turn in dialogue["turns"])
+
+
+def test_every_article_with_a_subsidy_or_fee_is_asked(questions):
+    best = collections.Counter(item["articles"][0] for item in questions if item["articles"])
+    for article in (1, 2, 3, 7, 8, 11, 12, 13):
+        assert best[article] >= 3, (article, best[article])
+
+
+def test_no_duplicate_single_questions(questions):
+    keys = collections.Counter(_fingerprint(item["q"]) for item in questions)
+    assert [key for key, count in keys.items() if count > 1] == []
+
+
+def test_nothing_is_copied_from_the_tuning_set(questions, dialogues):
+    tuning = [_fingerprint(item["q"]) for item in yaml.safe_load(TUNING_PATH.read_text(encoding="utf-8"))["questions"]]
+    texts = [item["q"] for item in questions] + [turn["q"] for d in dialogues for turn in d["turns"]]
+    for text in texts:
+        key = _fingerprint(text)
+        matcher = difflib.SequenceMatcher(None, key)
+        for other in tuning:
+            matcher.set_seq1(other)
+            if matcher.real_quick_ratio() >= MAX_SIMILARITY_TO_TUNING and matcher.ratio() >= MAX_SIMILARITY_TO_TUNING:
+                pytest.fail(f"{text!r} copies the tuning question {other!r}")
