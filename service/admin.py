@@ -18,8 +18,10 @@ from aiohttp import web
 from knowledge.drafts import DraftError, Drafts, StaleEdit, read_state
 from knowledge.impact import ImpactPreview
 from knowledge.insights import Insights
-from knowledge.parameters_store import PublishedEntitlementEngine
+from knowledge.encoders import separate_encoder
+from knowledge.parameters_store import PublishedEntitlementEngine, published_quote_problems
 from service import app as core
+from service import openapi
 from service.auth import editor_name, require_role
 from service.documents import DocumentError, document_preview, text_of_upload
 from service.publishing import IndexKeeper
@@ -311,7 +313,6 @@ async def list_parameters(request: web.Request) -> web.Response:
     store, today = request.app[DRAFTS].store, dt.date.today()
 
     def read():
-        from knowledge.parameters_store import published_quote_problems
         state = read_state(store)
         problems = {p.get("parameter"): p["reason"] for p in published_quote_problems(store)}
         parameters = state.parameter_set()
@@ -387,7 +388,6 @@ async def start_admin(app: web.Application) -> None:
     engine, drafts, insights, impact = await loop.run_in_executor(app[ADMIN_EXECUTOR], build)
     app[core.ENGINE], app[DRAFTS], app[INSIGHTS], app[PREVIEW] = engine, drafts, insights, impact
     app[core.ANSWER_HOOKS].append(record_answers(app))
-    from knowledge.encoders import separate_encoder
     encoder = await loop.run_in_executor(app[ADMIN_EXECUTOR], separate_encoder, app[core.SETTINGS].encoder)
     keeper = IndexKeeper(searcher, engine, encoder, app[core.SETTINGS].index_dir)
     for listener in app[PENDING_LISTENERS]:
@@ -485,8 +485,6 @@ ROUTES = [
 
 
 def _operation(path: str, summary: str, body: dict | None, required: tuple) -> dict:
-    from service import openapi
-
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"\{(\w+)\}", path)]
     if path.endswith(("/insights/{kind}",)):
@@ -501,8 +499,6 @@ def _operation(path: str, summary: str, body: dict | None, required: tuple) -> d
 
 
 def add_admin_routes(app: web.Application) -> None:
-    from service import openapi
-
     app[PENDING_LISTENERS] = []
     app[core.ANSWER_HOOKS] = []
     app.on_startup.append(start_admin)
