@@ -222,3 +222,21 @@ def test_impact_preview_lists_questions_that_become_unanswered(drafts, store, ha
     drafts.set_document_active(draft["id"], "baoji-2020-49", False, "alice")
     result = preview.run(draft["id"], live)
     assert [row["q"] for row in result["unanswered"]] == [question]
+
+
+def test_rollback_retires_a_document_added_since_and_restores_retired_clauses(drafts, store, policy_text):
+    first = drafts.current_release()["id"]
+    retire = drafts.create("alice")
+    drafts.edit_clause(retire["id"], "baoji-2020-49:3.8", "alice", store.clause("baoji-2020-49:3.8").version,
+                       active=False)
+    drafts.publish(retire["id"], "alice")
+    add = drafts.create("alice")
+    drafts.add_document(add["id"], "baoji-2021-7", policy_text.replace("宝政办发〔2020〕49号", "宝政办发〔2021〕7号"),
+                        "alice")
+    drafts.publish(add["id"], "alice")
+    assert store.document("baoji-2021-7")["active"] and not store.clause("baoji-2020-49:3.8").active
+
+    drafts.rollback(first, "bob")
+    assert store.document("baoji-2021-7")["active"] is False and store.clauses(doc_id="baoji-2021-7") == []
+    assert store.clause("baoji-2020-49:3.8").active
+    assert len(store.clauses(doc_id="baoji-2020-49")) == 18
