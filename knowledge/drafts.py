@@ -245,11 +245,14 @@ def suggest_quote(old_quote: str, new_text: str) -> str | None:
 class Drafts:
     """Drafts, releases and audit over one knowledge store. Every method takes the acting account."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, review_required: bool = False):
+        """review_required: a draft publishes only after another staff member approved it."""
+        self.store, self.review_required = store, review_required
         ensure_tables(store)
         with store.transaction() as db:
             db.executescript(_SCHEMA)
+            if "approved_by" not in {row["name"] for row in db.execute("PRAGMA table_info(drafts)")}:
+                db.execute("ALTER TABLE drafts ADD COLUMN approved_by TEXT")
         if not self.releases(limit=1):
             self._record_release(author="system", note="初始版本（由种子数据载入）", draft_id=None, summary=[])
 
@@ -314,10 +317,25 @@ class Drafts:
             self._audit(db, account, "draft.discard", f"draft:{draft_id}")
         return self.get(draft_id)
 
+    def approve(self, draft_id: int, account: str) -> dict:
+        """A second staff member's approval; any later change to the draft withdraws it."""
+        draft = self.get(draft_id)
+        authors = {draft["author"]} | {change["author"] for change in draft["changes"]}
+        if account in authors:
+            raise DraftError("审核须由未参与修改的另一位工作人员进行", 409)
+        if not draft["changes"]:
+            raise DraftError("草稿中没有修改")
+        with self.store.transaction() as db:
+            self._open(db, draft_id)
+            db.execute("UPDATE drafts SET approved_by = ?, updated_at = ? WHERE id = ?", (account, _now(), draft_id))
+            self._audit(db, account, "draft.approve", f"draft:{draft_id}")
+        return self.get(draft_id)
+
     def remove_change(self, draft_id: int, change_id: int, account: str) -> dict:
         with self.store.transaction() as db:
             self._open(db, draft_id)
             gone = db.execute("DELETE FROM draft_changes WHERE id = ? AND draft_id = ?", (change_id, draft_id))
+            db.execute("UPDATE drafts SET approved_by = NULL WHERE id = ?", (draft_id,))
             if not gone.rowcount:
                 raise DraftError(f"草稿 {draft_id} 中没有修改 {change_id}", 404)
             self._audit(db, account, "draft.remove_change", f"draft:{draft_id}", {"change": change_id})
@@ -345,7 +363,7 @@ class Drafts:
                            "updated_at) VALUES (?,?,?,?,?,?,?)",
                            (draft_id, kind, target, json.dumps(payload, ensure_ascii=False), published_version,
                             account, _now()))
-            db.execute("UPDATE drafts SET updated_at = ? WHERE id = ?", (_now(), draft_id))
+            db.execute("UPDATE drafts SET updated_at = ?, approved_by = NULL WHERE id = ?", (_now(), draft_id))
             self._audit(db, account, f"draft.{kind}", target, {"draft": draft_id, **_short_payload(payload)})
             change = db.execute("SELECT * FROM draft_changes WHERE draft_id = ? AND kind = ? AND target = ?",
                                 (draft_id, kind, target)).fetchone()
@@ -515,13 +533,15 @@ class Drafts:
         return stale
 
     # -- publishing ------------------------------------------------------------------------------
-    def publish(self, draft_id: int, account: str, note: str = "") -> dict:
+    def publish(self, draft_id: int, account: str, note: str = "", review_waived: bool = False) -> dict:
         """Apply the draft in one transaction and record a release; refused with every reason."""
         draft = self.get(draft_id)
         if draft["status"] != "open":
             raise DraftError(f"草稿 {draft_id} 不是待发布状态", 409)
         if not draft["changes"]:
             raise DraftError("草稿中没有修改")
+        if self.review_required and not draft.get("approved_by") and not review_waived:
+            raise DraftError("发布前需要另一位工作人员审核（审核通过）", 409)
         problems = self.problems(draft_id)
         stale = [p for p in problems if "based_on" in p]
         if stale:
@@ -633,7 +653,8 @@ class Drafts:
         if not draft["changes"]:
             self.discard(draft["id"], account)
             raise DraftError(f"当前内容与发布版本 #{release_id} 相同，无需恢复", 409)
-        return self.publish(draft["id"], account, note=f"恢复到发布版本 #{release_id}")
+        # restoring what was already published (and reviewed then) needs no second review
+        return self.publish(draft["id"], account, note=f"恢复到发布版本 #{release_id}", review_waived=True)
 
 
 def _published_version(change: dict, published: KnowledgeState) -> int | None:

@@ -103,7 +103,8 @@ def ok(data, status: int = 200) -> web.Response:
 @require_role("staff")
 async def list_drafts(request: web.Request) -> web.Response:
     status = request.query.get("status")
-    return ok({"drafts": await in_admin(request, request.app[DRAFTS].list, status)})
+    return ok({"drafts": await in_admin(request, request.app[DRAFTS].list, status),
+               "review_required": request.app[DRAFTS].review_required})
 
 
 @require_role("staff")
@@ -163,6 +164,12 @@ async def set_rules(request: web.Request) -> web.Response:
     change = await in_admin(request, lambda: request.app[DRAFTS].set_rules(
         draft_id_of(request), text, editor_name(request), based_on(body)))
     return ok(change)
+
+
+@require_role("staff")
+async def approve(request: web.Request) -> web.Response:
+    """Review: a second staff member (not an author of the draft) approves it for publishing."""
+    return ok(await in_admin(request, request.app[DRAFTS].approve, draft_id_of(request), editor_name(request)))
 
 
 @require_role("staff")
@@ -383,7 +390,7 @@ async def start_admin(app: web.Application) -> None:
     def build():
         engine = PublishedEntitlementEngine(store, seed_from=(app[core.SETTINGS].parameters_dir,
                                                               app[core.SETTINGS].rules_path))
-        drafts = Drafts(store)
+        drafts = Drafts(store, review_required=app[core.SETTINGS].review_required)
         return engine, drafts, Insights(store), ImpactPreview(drafts, searcher.encoder)
     engine, drafts, insights, impact = await loop.run_in_executor(app[ADMIN_EXECUTOR], build)
     app[core.ENGINE], app[DRAFTS], app[INSIGHTS], app[PREVIEW] = engine, drafts, insights, impact
@@ -451,6 +458,8 @@ ROUTES = [
       "version": _VERSION}, ("version",)),
     ("PUT", "/api/admin/drafts/{draft_id}/rules", set_rules, "replace the rules (YAML)",
      {"text": _ID, "version": _VERSION}, ("text", "version")),
+    ("POST", "/api/admin/drafts/{draft_id}/approve", approve,
+     "approve a draft (another staff member than its authors; needed when ADMIN_REVIEW_REQUIRED=1)", None, ()),
     ("POST", "/api/admin/drafts/{draft_id}/apply-suggestions", apply_suggestions,
      "take every suggested quote into the draft (values stay to be checked)", None, ()),
     ("DELETE", "/api/admin/drafts/{draft_id}/changes/{change_id}", remove_change, "take a change out of a draft",

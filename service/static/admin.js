@@ -100,7 +100,8 @@ async function draftCard(id) {
   const previewBox = el("div", { id: "preview" });
   const card = el("section", { class: "card", id: "draft" },
     el("h2", {}, `草稿 #${draft.id}：${draft.title}`),
-    el("p", { class: "muted" }, `作者 ${draft.author} · 创建于 ${draft.created_at}`),
+    el("p", { class: "muted" }, `作者 ${draft.author} · 创建于 ${draft.created_at}`,
+      draft.approved_by ? ` · 已由 ${draft.approved_by} 审核通过` : " · 未审核"),
     el("h3", {}, "修改内容"),
     changes.length ? changes.map(changeView) : el("p", { class: "muted" }, "（还没有修改）"),
     el("h3", {}, "发布前检查"),
@@ -112,6 +113,8 @@ async function draftCard(id) {
       onclick: () => applySuggestions(id) }, "采用全部建议引文")) : "",
     el("p", {},
       el("button", { id: "preview-button", type: "button", onclick: () => runPreview(id, previewBox) }, "影响预览"), " ",
+      el("button", { id: "approve-button", type: "button", onclick: () => guarded(async () => {
+        await api("POST", `/api/admin/drafts/${id}/approve`); flash("已审核通过"); route(); }) }, "审核通过"), " ",
       el("button", { id: "publish-button", class: "primary", type: "button", onclick: () => publish(id) }, "发布"), " ",
       el("button", { class: "danger", type: "button", onclick: () => discard(id) }, "放弃草稿")),
     previewBox);

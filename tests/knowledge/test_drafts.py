@@ -240,3 +240,21 @@ def test_rollback_retires_a_document_added_since_and_restores_retired_clauses(dr
     assert store.document("baoji-2021-7")["active"] is False and store.clauses(doc_id="baoji-2021-7") == []
     assert store.clause("baoji-2020-49:3.8").active
     assert len(store.clauses(doc_id="baoji-2020-49")) == 18
+
+
+def test_review_step_needs_a_second_staff_member_and_a_fresh_approval(store):
+    drafts = Drafts(store, review_required=True)
+    draft = drafts.create("alice")
+    clause = store.clause("baoji-2020-49:4.9")
+    drafts.edit_clause(draft["id"], clause.clause_id, "alice", clause.version, text=clause.text + "（修订）")
+    with pytest.raises(DraftError, match="审核"):
+        drafts.publish(draft["id"], "alice")
+    with pytest.raises(DraftError, match="另一位"):
+        drafts.approve(draft["id"], "alice")
+    drafts.approve(draft["id"], "bob")
+    drafts.edit_clause(draft["id"], clause.clause_id, "alice", clause.version + 1, text=clause.text + "（再修订）")
+    with pytest.raises(DraftError, match="审核"):  # a change after the approval withdraws it
+        drafts.publish(draft["id"], "alice")
+    drafts.approve(draft["id"], "bob")
+    drafts.publish(draft["id"], "alice")
+    assert store.clause(clause.clause_id).text.endswith("（再修订）")

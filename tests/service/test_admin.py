@@ -229,3 +229,14 @@ def test_feedback_is_stored_masked(admin_service):
     with sqlite3.connect(admin_service.settings.db_path) as db:
         stored = [r[0] for r in db.execute("SELECT question FROM feedback")]
     assert not any("610302199001011234" in q for q in stored)
+
+
+def test_a_second_staff_member_approves(admin_service):
+    draft = new_draft(admin_service, "审核")
+    current = clause(admin_service, "baoji-2020-49:4.10")
+    call(admin_service, "PUT", f"/api/admin/drafts/{draft}/clauses/baoji-2020-49:4.10",
+         json={"text": current["text"] + "（待审）", "version": current["version"]})
+    assert call(admin_service, "POST", f"/api/admin/drafts/{draft}/approve").status_code == 409
+    approved = call(admin_service, "POST", f"/api/admin/drafts/{draft}/approve", "bob")
+    assert approved.status_code == 200 and approved.json()["approved_by"] == "bob"
+    call(admin_service, "DELETE", f"/api/admin/drafts/{draft}")
