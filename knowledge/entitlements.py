@@ -93,6 +93,16 @@ class Parameter:
     op: str | None
     period: Period | None
     reference: dict
+    # Later dated values, OpenFisca-style: ((start date, value), …) ascending. `value` holds before the
+    # first of them; each holds from its date until the next, so a new value never rewrites the past.
+    values: tuple = ()
+
+    def value_at(self, day: datetime.date) -> Any:
+        value = self.value
+        for start, later in self.values:
+            if start <= day:
+                value = later
+        return value
 
 
 class ParameterSet(Mapping):
@@ -122,6 +132,13 @@ class ParameterSet(Mapping):
                 raise ParameterError(f"unknown parameter {name!r}")
             updated[name] = replace(updated[name], value=value)
         return ParameterSet(updated, self.source)
+
+    def at(self, day: datetime.date) -> "ParameterSet":
+        """The values in force on `day` (dated values resolved; the result has no further dates)."""
+        if not any(p.values for p in self._parameters.values()):
+            return self
+        return ParameterSet({name: replace(p, value=p.value_at(day), values=())
+                             for name, p in self._parameters.items()}, self.source)
 
 
 def _read_yaml(path: Path) -> Any:
@@ -170,8 +187,34 @@ def _parameter(namespace: str, key: str, entry: dict, path: Path) -> Parameter:
             raise ParameterError(f"{path}: {name}: period starts after it ends")
     if "op" in entry and not _is_number(entry["value"]):
         raise ParameterError(f"{path}: {name}: a comparison operator needs a numeric value")
+    values = []
+    for dated in entry.get("values", []):
+        start = _date(dated["from"], path, name)
+        if type(dated["value"]) is not type(entry["value"]) and not (
+                _is_number(dated["value"]) and _is_number(entry["value"])):
+            raise ParameterError(f"{path}: {name}: value from {start} has another type than the base value")
+        values.append((start, dated["value"]))
+    if len({start for start, _ in values}) != len(values):
+        raise ParameterError(f"{path}: {name}: two values start on the same date")
     return Parameter(name, entry["description"], entry["value"], entry["unit"], entry.get("op"), period,
-                     dict(entry["reference"]))
+                     dict(entry["reference"]), tuple(sorted(values)))
+
+
+def parameters_from_data(files: Mapping[str, Any], schema: dict | None = None) -> ParameterSet:
+    """Validate parameter file contents ({namespace: data as in a YAML file}) and return them by name;
+    the same checks as load_parameters, for parameters kept elsewhere than in files (the knowledge store)."""
+    schema = schema or json.loads(PARAMETER_SCHEMA_FILE.read_text(encoding="utf-8"))
+    parameters: dict[str, Parameter] = {}
+    for namespace, data in files.items():
+        _add_parameters(parameters, namespace, _dates_as_text(data), schema, Path(f"{namespace}.yaml"))
+    return ParameterSet(parameters)
+
+
+def _add_parameters(into: dict, namespace: str, data: Any, schema: dict, where: Path) -> None:
+    _validate(data, schema, where)
+    for key, entry in data["parameters"].items():
+        parameter = _parameter(namespace, key, entry, where)
+        into[parameter.name] = parameter
 
 
 def load_parameters(directory: str | Path = PARAMETERS_DIR, schema_path: str | Path | None = None) -> ParameterSet:
@@ -186,11 +229,7 @@ def load_parameters(directory: str | Path = PARAMETERS_DIR, schema_path: str | P
         raise ParameterError(f"{directory}: no parameter files (*.yaml)")
     parameters: dict[str, Parameter] = {}
     for path in files:
-        data = _read_yaml(path)
-        _validate(data, schema, path)
-        for key, entry in data["parameters"].items():
-            parameter = _parameter(path.stem, key, entry, path)
-            parameters[parameter.name] = parameter
+        _add_parameters(parameters, path.stem, _read_yaml(path), schema, path)
     return ParameterSet(parameters, directory)
 
 
@@ -267,9 +306,21 @@ def _check_condition_names(condition: dict, rules: Rules, parameters: ParameterS
         raise ParameterError(f"{where}: parameter {condition['compare']['param']!r} has no `op`")
 
 
+def rules_from_text(text: str, parameters: ParameterSet | None = None, where: str = "rules.yaml") -> Rules:
+    """Rules from YAML text (as kept in the knowledge store), with the checks of load_rules."""
+    try:
+        data = _dates_as_text(yaml.safe_load(text))
+    except yaml.YAMLError as error:
+        raise ParameterError(f"{where}: cannot read YAML: {error}") from error
+    return _rules_from_data(data, parameters, Path(where))
+
+
 def load_rules(path: str | Path = RULES_FILE, parameters: ParameterSet | None = None) -> Rules:
     path = Path(path)
-    data = _read_yaml(path)
+    return _rules_from_data(_read_yaml(path), parameters, path)
+
+
+def _rules_from_data(data: Any, parameters: ParameterSet | None, path: Path) -> Rules:
     _validate(data, json.loads(RULES_SCHEMA_FILE.read_text(encoding="utf-8")), path)
     rules = Rules(data["document"], {int(number): article for number, article in data["articles"].items()},
                   data["groups"], data["activities"], data["facts"], data["entitlements"])
@@ -632,6 +683,15 @@ class EntitlementEngine:
         self._state: tuple[Rules, ParameterSet] | None = None
         self.reload()
 
+    @classmethod
+    def of(cls, rules: Rules, parameters: ParameterSet) -> "EntitlementEngine":
+        """An engine over rules and parameters already loaded (a draft's, for the impact preview)."""
+        check_rules(rules, parameters)
+        engine = cls.__new__(cls)
+        engine.parameters_dir, engine.rules_path = PARAMETERS_DIR, RULES_FILE
+        engine._state = (rules, parameters)
+        return engine
+
     def reload(self) -> None:
         parameters = load_parameters(self.parameters_dir)
         rules = load_rules(self.rules_path, parameters)
@@ -653,7 +713,7 @@ class EntitlementEngine:
             parameters = params if isinstance(params, ParameterSet) else parameters.with_values(params)
             check_rules(rules, parameters, self.rules_path)
         facts = parse_request(request, rules)
-        evaluator = Evaluator(rules, parameters, facts)
+        evaluator = Evaluator(rules, parameters.at(facts.as_of), facts)
         entitlements = [evaluator.entitlement(rule) for rule in rules.entitlements]
         missing = list(dict.fromkeys(field for item in entitlements for field in item["missing"]))
         return {

@@ -277,7 +277,9 @@ def check_encoder(meta: dict, encoder: Encoder, index_dir: str | Path = "") -> N
 def _open_store(store):
     from .store import Store
 
-    return store if isinstance(store, Store) else Store(store)
+    if isinstance(store, Store) or hasattr(store, "clauses"):  # a Store, or a view read like one (a draft)
+        return store
+    return Store(store)
 
 
 def _vector_cache(index_dir: Path | None, encoder: Encoder, previous: PolicyIndex | None) -> dict[str, np.ndarray]:

@@ -103,6 +103,8 @@ class Store:
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('revision', '0')")
             db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (uuid.uuid4().hex,))
+            if "active" not in {row["name"] for row in db.execute("PRAGMA table_info(documents)")}:
+                db.execute("ALTER TABLE documents ADD COLUMN active INTEGER NOT NULL DEFAULT 1")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -116,6 +118,10 @@ class Store:
                 yield db
         finally:
             db.close()
+
+    def transaction(self):
+        """One SQLite transaction for several changes (publishing a draft applies all or nothing)."""
+        return self._connect()
 
     # -- revision -------------------------------------------------------------------------------
     def revision(self) -> int:
@@ -152,28 +158,34 @@ class Store:
         Returns True if anything changed. Clauses whose text differs get a new version, new ones are
         created, and clauses that disappeared from the source are retired (never deleted).
         """
+        with self._connect() as db:
+            changed = self.add_document_in(db, doc, editor, note)
+            if changed:
+                self._bump(db)
+        return changed
+
+    def add_document_in(self, db: sqlite3.Connection, doc: Document, editor: str, note: str = "") -> bool:
+        """add_document inside the caller's transaction; the caller bumps the revision."""
         source_hash = hashlib.sha256(json.dumps(doc.to_dict(), ensure_ascii=False,
                                                 sort_keys=True).encode()).hexdigest()
-        with self._connect() as db:
-            row = db.execute("SELECT source_hash FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
-            if row and row["source_hash"] == source_hash:
-                return False
-            db.execute(
-                "INSERT INTO documents(doc_id, number, issuer, date, title, source_hash, loaded_at) "
-                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET number=excluded.number, "
-                "issuer=excluded.issuer, date=excluded.date, title=excluded.title, "
-                "source_hash=excluded.source_hash, loaded_at=excluded.loaded_at",
-                (doc.doc_id, doc.number, doc.issuer, doc.date.isoformat() if doc.date else None,
-                 doc.title, source_hash, _now()))
-            seen = set()
-            for ordinal, clause in enumerate(doc.clauses):
-                seen.add(clause.clause_id)
-                self._upsert_parsed(db, clause, ordinal, editor, note or "loaded from source")
-            for old in db.execute("SELECT clause_id FROM clauses WHERE doc_id=? AND active=1",
-                                  (doc.doc_id,)).fetchall():
-                if old["clause_id"] not in seen:
-                    self._set_active(db, old["clause_id"], False, editor, "removed from source", "retire")
-            self._bump(db)
+        row = db.execute("SELECT source_hash, active FROM documents WHERE doc_id=?", (doc.doc_id,)).fetchone()
+        if row and row["source_hash"] == source_hash and row["active"]:
+            return False
+        db.execute(
+            "INSERT INTO documents(doc_id, number, issuer, date, title, source_hash, loaded_at) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(doc_id) DO UPDATE SET number=excluded.number, "
+            "issuer=excluded.issuer, date=excluded.date, title=excluded.title, "
+            "source_hash=excluded.source_hash, loaded_at=excluded.loaded_at, active=1",
+            (doc.doc_id, doc.number, doc.issuer, doc.date.isoformat() if doc.date else None,
+             doc.title, source_hash, _now()))
+        seen = set()
+        for ordinal, clause in enumerate(doc.clauses):
+            seen.add(clause.clause_id)
+            self._upsert_parsed(db, clause, ordinal, editor, note or "loaded from source")
+        for old in db.execute("SELECT clause_id FROM clauses WHERE doc_id=? AND active=1",
+                              (doc.doc_id,)).fetchall():
+            if old["clause_id"] not in seen:
+                self._set_active(db, old["clause_id"], False, editor, "removed from source", "retire")
         return True
 
     def _upsert_parsed(self, db, clause: Clause, ordinal: int, editor: str, note: str) -> None:
@@ -205,7 +217,8 @@ class Store:
                 "SELECT d.*, (SELECT COUNT(*) FROM clauses c WHERE c.doc_id=d.doc_id AND c.active=1) "
                 "AS clause_count FROM documents d ORDER BY doc_id").fetchall()
         return [{"doc_id": r["doc_id"], "number": r["number"], "issuer": r["issuer"], "date": r["date"],
-                 "title": r["title"], "clause_count": r["clause_count"], "loaded_at": r["loaded_at"]}
+                 "title": r["title"], "clause_count": r["clause_count"], "loaded_at": r["loaded_at"],
+                 "active": bool(r["active"])}
                 for r in rows]
 
     def document(self, doc_id: str) -> dict | None:
@@ -239,21 +252,29 @@ class Store:
     def update_clause(self, clause_id: str, text: str, editor: str, note: str = "",
                       title: str | None = None) -> StoredClause:
         """Replace a clause's text (new version); derived fields are re-parsed from the new text."""
-        current = self._existing(clause_id)
+        with self._connect() as db:
+            self.update_clause_in(db, clause_id, text, editor, note, title)
+            self._bump(db)
+        return self._existing(clause_id)
+
+    def update_clause_in(self, db: sqlite3.Connection, clause_id: str, text: str, editor: str, note: str = "",
+                         title: str | None = None) -> None:
+        """update_clause inside the caller's transaction; the caller bumps the revision."""
+        row = db.execute("SELECT * FROM clauses WHERE clause_id=?", (clause_id,)).fetchone()
+        if row is None:
+            raise ClauseNotFound(clause_id)
+        current = _row_to_clause(row)
         fields = analyze_clause_text(text, lead_title=current.has_lead_title)
         new_title = title if title is not None else (fields["title"] or current.title)
         version = current.version + 1
-        with self._connect() as db:
-            db.execute(
-                "UPDATE clauses SET title=?, text=?, sentences=?, departments=?, amounts=?, "
-                "time_limits=?, version=?, updated_at=? WHERE clause_id=?",
-                (new_title, fields["text"], json.dumps(fields["sentences"], ensure_ascii=False),
-                 json.dumps(fields["departments"], ensure_ascii=False), _amounts_json(fields["amounts"]),
-                 _limits_json(fields["time_limits"]), version, _now(), clause_id))
-            self._record(db, clause_id, version, "update", new_title, fields["text"],
-                         current.active, editor, note)
-            self._bump(db)
-        return self._existing(clause_id)
+        db.execute(
+            "UPDATE clauses SET title=?, text=?, sentences=?, departments=?, amounts=?, "
+            "time_limits=?, version=?, updated_at=? WHERE clause_id=?",
+            (new_title, fields["text"], json.dumps(fields["sentences"], ensure_ascii=False),
+             json.dumps(fields["departments"], ensure_ascii=False), _amounts_json(fields["amounts"]),
+             _limits_json(fields["time_limits"]), version, _now(), clause_id))
+        self._record(db, clause_id, version, "update", new_title, fields["text"],
+                     current.active, editor, note)
 
     def retire_clause(self, clause_id: str, editor: str, reason: str = "") -> StoredClause:
         with self._connect() as db:
@@ -266,6 +287,17 @@ class Store:
             self._set_active(db, clause_id, True, editor, note, "restore")
             self._bump(db)
         return self._existing(clause_id)
+
+    def set_active_in(self, db: sqlite3.Connection, clause_id: str, active: bool, editor: str, note: str = "") -> None:
+        """Retire or restore inside the caller's transaction; the caller bumps the revision."""
+        self._set_active(db, clause_id, active, editor, note, "restore" if active else "retire")
+
+    def set_document_active_in(self, db: sqlite3.Connection, doc_id: str, active: bool) -> None:
+        db.execute("UPDATE documents SET active=? WHERE doc_id=?", (int(active), doc_id))
+
+    @staticmethod
+    def bump_in(db: sqlite3.Connection) -> None:
+        Store._bump(db)
 
     def _set_active(self, db, clause_id: str, active: bool, editor: str, note: str, action: str) -> None:
         row = db.execute("SELECT version, title, text FROM clauses WHERE clause_id=?", (clause_id,)).fetchone()

@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bot.masking import mask
 from knowledge import entitlements
 from knowledge.citations import complete_cards, entitlement_citations
 from knowledge.decision import NluHint
@@ -33,6 +34,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SEARCHER = web.AppKey("searcher", object)
 ENGINE = web.AppKey("engine", entitlements.EntitlementEngine)
 FEEDBACK_KINDS = ("positive", "negative", "unanswered")
+# Called as hook(question, answer, sender hash) after each answer (the admin's question log).
+ANSWER_HOOKS = web.AppKey("answer_hooks", list)
 # Search and encoding are CPU-bound and not thread-safe: one worker thread keeps the event loop free.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 
@@ -86,10 +89,9 @@ async def in_worker(request: web.Request, function, *args):
 
 
 def searcher_of(request: web.Request):
-    """The searcher, refreshed first if staff changed the store since the index was built."""
-    searcher = request.app[SEARCHER]
-    searcher.refresh()
-    return searcher
+    """The searcher. Never rebuilt on the request path: the IndexKeeper (service/publishing.py) swaps
+    in a new index after each publish."""
+    return request.app[SEARCHER]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -125,7 +127,7 @@ async def answer(request: web.Request) -> web.Response:
     engine, searcher = request.app[ENGINE], searcher_of(request)
     result = await in_worker(request, lambda: respond(question, searcher, engine, nlu, context, date.today()))
     if result.kind == "no_answer":
-        searcher.store.add_feedback("unanswered", question=question[:2000], answer="", clause_ids=[],
+        searcher.store.add_feedback("unanswered", question=mask(question)[:2000], answer="", clause_ids=[],
                                     sender=sender_hash(body.get("sender")), channel=str(body.get("channel", ""))[:32])
     reply = plain(result)
     store = searcher.store  # every citation leaves as a complete card, one per clause
@@ -133,6 +135,8 @@ async def answer(request: web.Request) -> web.Response:
     reply["answerable"] = result.answerable
     reply["offer_screening"] = result.answerable and (
         result.offer_screening or cites_entitlement_clause(engine, reply["citations"]))
+    for hook in request.app.get(ANSWER_HOOKS, ()):
+        hook(question, reply, sender_hash(body.get("sender")))
     return web.json_response(reply)
 
 
@@ -175,7 +179,8 @@ async def clause(request: web.Request) -> web.Response:
 
 
 async def documents(request: web.Request) -> web.Response:
-    return web.json_response({"documents": plain(request.app[SEARCHER].store.documents())})
+    documents = [doc for doc in request.app[SEARCHER].store.documents() if doc.get("active", True)]
+    return web.json_response({"documents": plain(documents)})
 
 
 async def entitlements_route(request: web.Request) -> web.Response:
@@ -203,7 +208,7 @@ async def feedback(request: web.Request) -> web.Response:
     if not isinstance(clause_ids, list):
         return json_error(400, 'field "clause_ids" must be a list', field="clause_ids")
     record_id = request.app[SEARCHER].store.add_feedback(
-        kind, question=str(body.get("question", ""))[:2000], answer=str(body.get("answer", ""))[:4000],
+        kind, question=mask(str(body.get("question", "")))[:2000], answer=mask(str(body.get("answer", "")))[:4000],
         clause_ids=[str(c) for c in clause_ids], sender=sender_hash(body.get("sender")),
         channel=str(body.get("channel", ""))[:32],
     )
@@ -241,14 +246,12 @@ async def index_page(_: web.Request) -> web.FileResponse:
 
 @require_role("staff")
 async def reload_knowledge(request: web.Request) -> web.Response:
-    """Staff: re-read the entitlement parameters and rules, and bring the index up to date with the store.
-
-    A broken parameter file is refused with its reason and the engine keeps the values it had."""
+    """Staff: re-read the published parameters and rules from the store (they change through drafts;
+    the YAML in git only seeds an empty store). The index follows the store by itself."""
     try:
         request.app[ENGINE].reload()
     except (entitlements.ParameterError, ValueError) as error:
         return json_error(400, f"parameters not reloaded: {error}")
-    await in_worker(request, lambda: request.app[SEARCHER].refresh())
     return web.json_response({"parameters": len(request.app[ENGINE].parameters),
                               "index": request.app[SEARCHER].describe()})
 
@@ -265,6 +268,52 @@ async def load_knowledge(app: web.Application) -> None:
 
 async def close_knowledge(app: web.Application) -> None:
     app[EXECUTOR].shutdown(wait=True)
+
+
+_Q = {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 500}}
+_TEXT = {"type": "string", "maxLength": MAX_QUERY_CHARS}
+OPENAPI_PATHS = {
+    "/healthz": {"get": {"summary": "liveness and index description", "responses": openapi.responses()}},
+    "/api/search": {"get": {
+        "summary": "retrieve clauses, best first",
+        "parameters": [_Q, {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20}}],
+        "responses": openapi.responses(200, None, 400)}},
+    "/api/answer": {"post": {
+        "summary": "a composed, cited answer",
+        "requestBody": openapi.json_body({"q": _TEXT, "intent": {"type": "string", "nullable": True},
+                                          "sender": {"type": "string", "nullable": True}}, ("q",)),
+        "responses": openapi.responses(200, None, 400, 413, 415)}},
+    "/api/clauses/{clause_id}": {"get": {
+        "summary": "one clause",
+        "parameters": [{"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": openapi.responses(200, None, 404)}},
+    "/api/documents": {"get": {"summary": "policy documents", "responses": openapi.responses()}},
+    "/api/entitlements": {"post": {
+        "summary": "personal entitlements calculator",
+        "requestBody": openapi.json_body({"age": {"type": "integer", "nullable": True},
+                                          "groups": {"type": "array", "items": {"type": "string"}},
+                                          "activities": {"type": "array", "items": {"type": "string"}},
+                                          "as_of": {"type": "string", "format": "date"}}),
+        "responses": openapi.responses(200, None, 400, 413, 415)}},
+    "/api/feedback": {
+        "post": {"summary": "feedback from the chat",
+                 "requestBody": openapi.json_body({"kind": {"type": "string", "enum": list(FEEDBACK_KINDS)},
+                                                   "question": _TEXT, "answer": {"type": "string"},
+                                                   "clause_ids": {"type": "array", "items": {"type": "string"}},
+                                                   "sender": {"type": "string"}, "channel": {"type": "string"}},
+                                                  ("kind",)),
+                 "responses": openapi.responses(201, None, 400, 403, 413, 415, 429)},
+        "get": {"summary": "staff: recent feedback", "security": openapi.STAFF_SECURITY,
+                "parameters": [{"name": "kind", "in": "query", "schema": {"type": "string"}}],
+                "responses": openapi.responses(200, None, 401, 403)}},
+    "/api/chat": {"post": {
+        "summary": "the web chat's proxy to Rasa (sender from the signed cookie)",
+        "requestBody": openapi.json_body({"message": _TEXT}, ("message",)),
+        "responses": openapi.responses(200, None, 400, 403, 413, 415, 429, 503)}},
+    "/api/admin/reload": {"post": {"summary": "staff: reload parameters and refresh the index",
+                                   "security": openapi.STAFF_SECURITY,
+                                   "responses": openapi.responses(200, None, 400, 401, 403)}},
+}
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -291,9 +340,12 @@ def create_app(settings: Settings) -> web.Application:
     from service.console import add_console_routes
     from service.handoff_routes import add_handoff_routes, wechat_push_from_env
     add_staff_routes(app)
+    from service.admin import add_admin_routes
+    add_admin_routes(app)
     add_console_routes(app)
     hours = OfficeHours.parse(settings.handoff_hours, settings.handoff_timezone)
     add_handoff_routes(app, HandoffQueue(settings.handoff_db, hours), RasaApi(settings.rasa_url, settings.rasa_token),
                        wechat_push_from_env())
+    openapi.contribute(app, OPENAPI_PATHS)
     openapi.add_openapi_route(app)
     return app

@@ -16,6 +16,8 @@ class Settings:
     rasa_url: str
     staff_token: str
     parameters_dir: Path = PROJECT_ROOT / "knowledge" / "parameters"
+    rules_path: Path = PROJECT_ROOT / "knowledge" / "rules.yaml"  # seed of the store's rules (first start)
+    review_required: bool = False    # ADMIN_REVIEW_REQUIRED=1: a draft publishes after a second staff member approves
     users_path: Path | None = None   # accounts and sessions; default: next to the knowledge db
     cookie_secure: bool = True       # session cookie only over HTTPS (browsers treat 127.0.0.1 as secure)
     rasa_token: str = ""             # RASA_AUTH_TOKEN: the handoff queue reads and pauses conversations
@@ -45,4 +47,5 @@ class Settings:
             rasa_token=os.environ.get("RASA_AUTH_TOKEN", ""),
             handoff_hours=os.environ.get("HANDOFF_HOURS", "1-5 09:00-17:30"),
             handoff_timezone=os.environ.get("HANDOFF_TIMEZONE", "Asia/Shanghai"),
+            review_required=os.environ.get("ADMIN_REVIEW_REQUIRED", "0") == "1",
         )

@@ -1,96 +1,123 @@
-"""Staff routes: keep the knowledge base current without a developer or a restart.
+"""The first staff routes, kept as thin aliases of the admin API (service/admin.py).
 
-Every change goes to the SQLite store as a new clause version (who, when, why); the search index is
-brought up to date before the response, so the next question already sees the change.
+Each call is a one-change draft published at once — with the same checks (a stale `version` is 409,
+a parameter quote the edit would break is 422 with the reason) and the same audit trail, attributed
+to the authenticated account. The response waits until the new index is live (≤ 10 s), so the next
+question already sees the change.
 """
 from __future__ import annotations
 
-import re
+import asyncio
 
 from aiohttp import web
 
-from knowledge.parser import parse_document
-from knowledge.store import ClauseNotFound
+from service import admin
 from service import app as core
+from service import openapi
 from service.auth import editor_name, require_role
 
-DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
-MAX_DOCUMENT_CHARS = 500_000
+LIVE_WAIT_SECONDS = 10.0
 
 
-def required_text(body: dict, field: str, limit: int = 20_000) -> str:
-    value = body.get(field)
-    if not isinstance(value, str) or not value.strip():
-        raise web.HTTPBadRequest(text=f'{{"error": "field \\"{field}\\" is required", "field": "{field}"}}',
-                                 content_type="application/json")
-    if len(value) > limit:
-        raise web.HTTPBadRequest(text=f'{{"error": "field \\"{field}\\" is too long", "field": "{field}"}}',
-                                 content_type="application/json")
-    return value.strip()
+async def publish_one(request: web.Request, title: str, change) -> dict:
+    """Create a draft, make one change, publish it; wait until the index reflects it."""
+    drafts, account = request.app[admin.DRAFTS], editor_name(request)
 
-
-
-
-async def apply_change(request: web.Request, change):
-    """Run a store change and refresh the index in the knowledge worker; 404 for an unknown clause."""
     def run():
-        result = change(request.app[core.SEARCHER].store)
-        request.app[core.SEARCHER].refresh()
-        return result
-    try:
-        return await core.in_worker(request, run)
-    except ClauseNotFound:
-        raise web.HTTPNotFound(text='{"error": "no such clause"}', content_type="application/json")
+        draft = drafts.create(account, title)
+        try:
+            change(drafts, draft["id"], account)
+            return drafts.publish(draft["id"], account, note=title)
+        except Exception:
+            if drafts.get(draft["id"])["status"] == "open":
+                drafts.discard(draft["id"], account)
+            raise
+    release = await admin.in_admin(request, run)
+    await wait_live(request.app, release["revision"])
+    return release
+
+
+async def wait_live(app: web.Application, revision: int) -> None:
+    keeper = app[admin.KEEPER]
+    deadline = asyncio.get_running_loop().time() + LIVE_WAIT_SECONDS
+    while keeper.revision < revision and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
 
 
 @require_role("staff")
 async def edit_clause(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
-    text, editor = required_text(body, "text"), editor_name(request)
-    note = str(body.get("note", ""))[:500]
+    text, version = admin.text_field(body, "text"), admin.based_on(body)
     clause_id = request.match_info["clause_id"]
-    clause = await apply_change(request, lambda store: store.update_clause(clause_id, text, editor, note))
-    return web.json_response(core.plain(clause))
+    await publish_one(request, str(body.get("note") or f"修改条款 {clause_id}")[:200],
+                      lambda drafts, draft_id, account: drafts.edit_clause(draft_id, clause_id, account, version, text))
+    return web.json_response(core.plain(request.app[admin.DRAFTS].store.clause(clause_id)))
 
 
 def activation_route(retire: bool):
-    """Retire (take out of answers) or restore a clause; the reason goes into its version history."""
+    """Retire (take out of answers) or restore a clause."""
     @require_role("staff")
     async def handler(request: web.Request) -> web.Response:
         body = await core.read_json_object(request)
-        editor, note = editor_name(request), str(body.get("reason") or body.get("note") or "")[:500]
         clause_id = request.match_info["clause_id"]
-        change = (lambda store: store.retire_clause(clause_id, editor, note)) if retire else \
-                 (lambda store: store.restore_clause(clause_id, editor, note))
-        return web.json_response(core.plain(await apply_change(request, change)))
+        version = body.get("version") if isinstance(body.get("version"), int) else None
+        reason = str(body.get("reason") or body.get("note") or "")[:200]
+        title = f"{'废止' if retire else '恢复'}条款 {clause_id}" + (f"：{reason}" if reason else "")
+        await publish_one(request, title, lambda drafts, draft_id, account: drafts.edit_clause(
+            draft_id, clause_id, account, version, active=not retire))
+        return web.json_response(core.plain(request.app[admin.DRAFTS].store.clause(clause_id)))
     return handler
 
 
 @require_role("staff")
 async def clause_history(request: web.Request) -> web.Response:
     clause_id = request.match_info["clause_id"]
-    if request.app[core.SEARCHER].store.clause(clause_id) is None:
+    store = request.app[admin.DRAFTS].store
+    if store.clause(clause_id) is None:
         return core.json_error(404, "no such clause")
-    return web.json_response({"history": core.plain(request.app[core.SEARCHER].store.history(clause_id))})
+    return web.json_response({"history": core.plain(store.history(clause_id))})
 
 
 @require_role("staff")
 async def add_document(request: web.Request) -> web.Response:
     """Add or re-load a policy document from its plain text (same format as knowledge/data/*.txt)."""
-    body = await core.read_json_object(request)
-    doc_id = required_text(body, "doc_id", 64)
-    if not DOC_ID.match(doc_id):
-        return core.json_error(400, 'field "doc_id" must be lower-case letters, digits and "-"', field="doc_id")
-    text, editor = required_text(body, "text", MAX_DOCUMENT_CHARS), editor_name(request)
-    document = parse_document(text, doc_id)
-    if not document.clauses:
-        return core.json_error(400, "no clauses found in the text: is it a numbered policy document?", field="text")
-    changed = await apply_change(request, lambda store: store.add_document(document, editor=editor))
-    return web.json_response({"doc_id": doc_id, "changed": changed, "clauses": len(document.clauses),
-                              "number": document.number, "title": document.title}, status=201 if changed else 200)
+    fields, text = await admin.read_upload(request)
+    release = await publish_one(request, f"载入文件 {fields['doc_id']}", lambda drafts, draft_id, account:
+                                drafts.add_document(draft_id, fields["doc_id"], text, account))
+    document = request.app[admin.DRAFTS].store.document(fields["doc_id"])
+    return web.json_response({"doc_id": fields["doc_id"], "changed": True, "clauses": document["clause_count"],
+                              "number": document["number"], "title": document["title"],
+                              "release": release["id"]}, status=201)
+
+
+_CLAUSE_ID = [{"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_STAFF_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
+_VERSION = {"type": "integer", "description": "the version the editor saw (a stale one gets 409)"}
+_ACTIVATION = {"summary": "", "security": openapi.STAFF_SECURITY, "parameters": _CLAUSE_ID,
+               "requestBody": openapi.json_body({"reason": {"type": "string"}, "version": _VERSION}),
+               "responses": openapi.responses(200, None, *_STAFF_ERRORS)}
+OPENAPI_PATHS = {
+    "/api/clauses/{clause_id}": {"put": {
+        "summary": "staff (alias of a one-change draft, published): edit a clause", "security": openapi.STAFF_SECURITY,
+        "parameters": _CLAUSE_ID,
+        "requestBody": openapi.json_body({"text": {"type": "string"}, "version": _VERSION, "note": {"type": "string"}},
+                                         ("text", "version")),
+        "responses": openapi.responses(200, None, *_STAFF_ERRORS)}},
+    "/api/clauses/{clause_id}/retire": {"post": {**_ACTIVATION, "summary": "staff: take a clause out of answers"}},
+    "/api/clauses/{clause_id}/restore": {"post": {**_ACTIVATION, "summary": "staff: bring a clause back"}},
+    "/api/clauses/{clause_id}/history": {"get": {
+        "summary": "staff: every version of a clause", "security": openapi.STAFF_SECURITY, "parameters": _CLAUSE_ID,
+        "responses": openapi.responses(200, None, 401, 403, 404)}},
+    "/api/documents": {"post": {
+        "summary": "staff (alias of a one-change draft, published): add or re-load a policy document",
+        "security": openapi.STAFF_SECURITY,
+        "requestBody": openapi.json_body({"doc_id": {"type": "string"}, "text": {"type": "string"}}, ("doc_id", "text")),
+        "responses": openapi.responses(201, None, *_STAFF_ERRORS)}},
+}
 
 
 def add_staff_routes(app: web.Application) -> None:
+    openapi.contribute(app, OPENAPI_PATHS)
     app.router.add_put("/api/clauses/{clause_id}", edit_clause)
     app.router.add_post("/api/clauses/{clause_id}/retire", activation_route(retire=True))
     app.router.add_post("/api/clauses/{clause_id}/restore", activation_route(retire=False))
