@@ -12,7 +12,8 @@ import re
 from aiohttp import web
 
 from knowledge import entitlements
-from knowledge.answer import article_label, chinese_number, expiry_notes, is_fully_expired
+from knowledge.answer import is_fully_expired
+from knowledge.citations import article_label, chinese_number, expiry_notes
 from knowledge.entitlement_text import render_entitlements
 from knowledge.parser import extract_time_limits
 from knowledge.reply import respond
