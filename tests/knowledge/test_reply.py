@@ -237,3 +237,7 @@ def test_a_marked_follow_up_with_a_word_the_policy_lacks_stays_on_topic(searcher
 def test_the_chinese_nlu_is_no_evidence_for_an_english_question(searcher, engine):
     reply = ask(searcher, engine, "How much can I borrow for a startup guarantee loan?", "out_of_scope", 0.99)
     assert reply.kind == "answer" and reply.citations[0]["article"] == 1
+
+
+def test_a_button_payload_keeps_its_intent(searcher, engine):
+    assert ask(searcher, engine, "/greet", "greet", 1.0).kind == "social"
