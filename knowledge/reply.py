@@ -49,6 +49,7 @@ class Reply:
     kind: str                                # answer | clarify | social | screening | no_answer
     parts: list[str] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
+    bubble: str = ""                         # the web chat's short form of `parts` (answer + citation lines), if any
     buttons: list[dict] = field(default_factory=list)
     social: str = ""                         # greet | thanks | goodbye | chitchat, for kind social
     facts: dict = field(default_factory=dict)  # the conversation's facts after this message, when it stated any
@@ -225,12 +226,13 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
-    blocks, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
-                                                                 topic if follow_up else "")
+    blocks, bubbles, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
+                                                                          topic if follow_up else "")
     if not blocks:
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
-    return Reply("answer", parts=split_parts("\n\n".join(blocks)), citations=citations,
+    text, bubble = "\n\n".join(blocks), "\n\n".join(bubbles)
+    return Reply("answer", parts=split_parts(text), citations=citations, bubble=bubble if bubble != text else "",
                  facts=facts if stated else {},
                  topic_question=context.topic_question if follow_up else message, topic_clauses=clauses,
                  personal=personal,
@@ -305,8 +307,10 @@ def _on_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
 
 
 def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str):
+    """Each question's answer in full (`blocks`) and in the web chat's short form (`bubbles`), with the
+    citations, the clauses answered, and whether the answer was personal / offers the screening."""
     parts = result.by_part or []
-    blocks, citations, clauses, seen = [], [], [], set()
+    blocks, bubbles, citations, clauses, seen = [], [], [], [], set()
     personal = offer = False
     multi = len(parts) > 1 and not topic  # a follow-up is one question about the topic
     for part in parts or [None]:
@@ -321,6 +325,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
                 personal = offer = True
             else:
                 blocks.append(f"关于“{_short(text)}”，这份政策没有涉及。")
+            bubbles.append(blocks[-1])
             continue
         hit = hits[0] if topic else preferred_hit(text if multi else question, hits, context)
         if hit.clause_id in seen and multi:
@@ -328,14 +333,15 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
         lead = headline(text if multi else question, hit, context, topic)
-        block, citation = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
-                                       lead.sentence if lead else "")
-        blocks.append(block)
-        citations.append(citation)
+        block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
+                             lead.sentence if lead else "")
+        blocks.append(block.text)
+        bubbles.append(block.bubble)
+        citations.append(block.citation)
         citations.extend(lead.citations if lead else [])
         personal = personal or bool(lead and lead.personal)
         offer = offer or bool(lead and lead.entitlements)
-    return blocks, unique_citations(citations), clauses, personal, offer
+    return blocks, bubbles, unique_citations(citations), clauses, personal, offer
 
 
 def unique_citations(citations: list[dict]) -> list[dict]:
