@@ -196,7 +196,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                                       and is_generic_question(without_facts(normalized), terms)):
         facts = merged_facts(context.facts, update)
         overview = _overview_reply(facts, today, engine, normalized,
-                                   context.topic_question if generic_topic else message)
+                                   context.topic_question if generic_topic else message, live_clauses(searcher))
         if overview:
             return overview
 
@@ -211,7 +211,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
     facts = merged_facts(context.facts, update)
     headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
-                                       terms=terms)
+                                       terms=terms, live=live_clauses(searcher))
     if not result.hits or not (probability >= 0.5 or on_topic or _covered_but_detail(searcher, result, nlu, weights)):
         # Someone who described themselves and asks about an entitlement ("我下岗了…能贷点款不") is answered by
         # the calculator's rules even when retrieval alone is unsure.
@@ -240,6 +240,13 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                  probability=probability, normalized=result.normalized)
 
 
+def live_clauses(searcher) -> frozenset | None:
+    """Clause ids the index serves now (retired clauses and documents are not in it)."""
+    index = getattr(searcher, "index", None)
+    clauses = getattr(index, "clauses", None)
+    return None if clauses is None else frozenset(clause["clause_id"] for clause in clauses)
+
+
 def without_facts(normalized: str) -> str:
     """The message with its facts (groups, activities, ages) taken out: "我40岁下岗了想摆个摊有啥扶持" → "有啥扶持"."""
     text = _PUNCT.sub("", normalized.lower())
@@ -248,8 +255,9 @@ def without_facts(normalized: str) -> str:
     return re.sub(r"\d+(?:\.\d+)?\s*(?:周岁|岁)?|今年|想|了|我是|我", "", kept)
 
 
-def _overview_reply(facts: dict, today: dt.date, engine, normalized: str, message: str) -> Reply | None:
-    overview = entitlement_overview(HeadlineContext(engine=engine, facts=facts, stated=True, today=today))
+def _overview_reply(facts: dict, today: dt.date, engine, normalized: str, message: str,
+                    live: frozenset | None) -> Reply | None:
+    overview = entitlement_overview(HeadlineContext(engine=engine, facts=facts, stated=True, today=today, live=live))
     if not overview:
         return None
     text, citations, _ = overview
