@@ -82,6 +82,7 @@ bench: venvs train
 	$(APP_PY) scripts/bench_scale.py
 	$(APP_PY) scripts/bench_rest.py
 	$(APP_PY) scripts/bench_chat.py
+	$(APP_PY) scripts/bench_admin.py
 
 clean:
 	rm -rf $(VAR)/results $(VAR)/index models

@@ -94,8 +94,9 @@ class ActionAnswerPolicy(Action):
             return [] if in_form else [FollowupAction("utter_offer_handoff")]
         for part in reply.get("parts") or []:
             dispatcher.utter_message(text=part)
-        if reply.get("citations"):
-            dispatcher.utter_message(json_message={"citations": reply["citations"]})
+        if reply.get("citations"):  # the web chat shows `bubble` (answer + citation line) instead of the parts
+            bubble = {"bubble": reply["bubble"]} if reply.get("bubble") else {}
+            dispatcher.utter_message(json_message={"citations": reply["citations"], **bubble})
         if not in_form:
             offer = [SCREENING_BUTTON] if reply.get("offer_screening") else []
             dispatcher.utter_message(text=FEEDBACK_PROMPT, buttons=FEEDBACK_BUTTONS + offer)

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .citations import article_label, citation_from_hit, expiry_notes
+from .citations import article_label, citation_from_hit, citation_line, expiry_notes
 from .parser import extract_time_limits
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize
@@ -30,6 +30,15 @@ SECOND_SENTENCE_MARGIN = 0.015  # quote a second sentence only if it scores near
 GENERIC_DEPARTMENTS = ("各县区人民政府", "高新区管委会", "各有关部门")
 _DETAIL_WORDS = {"amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或费率",
                  "documents": "需要的材料", "place": "具体办理地点", "procedure": "具体办理流程"}
+
+
+@dataclass
+class Block:
+    """One question's answer in two forms: `text` in full (lead, quote, expiry notes, departments) for
+    text-only channels; `bubble` — the lead and one citation line — for the web chat, whose card shows the rest."""
+    text: str
+    bubble: str
+    citation: dict
 
 
 @dataclass
@@ -65,15 +74,16 @@ def compose_answer(question: str, searcher, today: dt.date | None = None) -> Ans
         if hit.clause_id in seen and len(parts) > 1:
             continue  # both questions are answered by the same clause already quoted
         seen.add(hit.clause_id)
-        block, citation = answer_block(hit, text, today)
-        blocks.append(block)
-        citations.append(citation)
+        block = answer_block(hit, text, today)
+        blocks.append(block.text)
+        citations.append(block.citation)
     return Answer(True, split_parts("\n\n".join(blocks)), citations, result.relevance, result.normalized)
 
 
-def answer_block(hit: Hit, question: str, today: dt.date, lead: str = "") -> tuple[str, dict]:
+def answer_block(hit: Hit, question: str, today: dt.date, lead: str = "") -> Block:
     """The answer to one question: the `lead` sentence that answers it (knowledge.headline), then the quote
-    as proof with the document and article, expiry notes, and the departments to contact."""
+    as proof with the document and article, expiry notes, and the departments to contact. Without a lead the
+    quote is the answer, so the bubble keeps the full text."""
     quotes = choose_sentences(hit, question)
     expired_notes = [note for sentence in quotes for note in expiry_notes(sentence, today)]
     source = f"{document_reference(hit)}{article_label(hit)}"
@@ -85,13 +95,17 @@ def answer_block(hit: Hit, question: str, today: dt.date, lead: str = "") -> tup
     missing = [d for d in asked_details(question)
                if d in ("amount", "duration") and not has_evidence(d, quotes, explicit=True)]
     contact = departments_text(hit.departments)
+    unstated = ""
     if missing and "没有写明" not in lead:
         what = "、".join(_DETAIL_WORDS[d] for d in missing)
-        lines.append(f"政策原文没有写明{what}，按规定执行" + (f"，请咨询{contact}。" if contact else "。"))
+        unstated = f"政策原文没有写明{what}，按规定执行" + (f"，请咨询{contact}。" if contact else "。")
+        lines.append(unstated)
     elif contact:
         lines.append(f"负责部门：{contact}。")
     citation = citation_from_hit(hit, quotes, today)
-    return "\n".join(lines), citation
+    text = "\n".join(lines)
+    bubble = "\n".join(line for line in (lead, citation_line(citation), unstated) if line) if lead else text
+    return Block(text, bubble, citation)
 
 
 def choose_sentences(hit: Hit, question: str = "") -> list[str]:

@@ -48,6 +48,12 @@ def section_label(section: str) -> str:
     return match.group(0) if match else ""
 
 
+def citation_line(card: dict) -> str:
+    """依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展 — the short citation a web chat bubble
+    carries; the card beneath it shows the quote."""
+    return f"依据：{card.get('doc_number') or card.get('doc', '')} {card['heading']}"
+
+
 def expiry_notes(sentence: str, today: dt.date) -> list[str]:
     """One note per expired time limit in the sentence, quoting the time-limited phrase."""
     notes = []

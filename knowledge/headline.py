@@ -36,6 +36,7 @@ class HeadlineContext:
     stated: bool = False           # this message itself stated facts
     today: dt.date = field(default_factory=dt.date.today)
     terms: dict = field(default_factory=dict)  # knowledge/lexicon/dialogue.yaml
+    live: frozenset | None = None  # clause ids in the index: an entitlement of a retired clause is not offered
 
 
 @dataclass
@@ -93,6 +94,8 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
     if context.engine is None or not hits:
         return hits[0]
     rules = context.engine.rules
+    if hits[0].doc != rules.document["id"]:  # another document ranked first: its own words answer
+        return hits[0]
     q = normalize(question or "").lower()
     specific = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("keywords"))}
     topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("topics"))}
@@ -116,6 +119,8 @@ def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None
     # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count.
     described = bool(facts.get("age") or facts.get("groups"))
     chosen, specific = relevant_rules(q, hit, rules, personal=described)
+    if context.live is not None:
+        chosen = [rule for rule in chosen if _clause_of(rules, rule) in context.live]
     if not chosen:
         return None
     request = {"as_of": context.today.isoformat(), **_request_facts(facts)}
@@ -166,7 +171,8 @@ def entitlement_overview(context: HeadlineContext) -> tuple[str, list[dict], lis
         return None
     rules = context.engine.rules
     request = {"as_of": context.today.isoformat(), **_request_facts(context.facts or {})}
-    items = [item for item in context.engine.evaluate(request)["entitlements"] if item["eligible"] is not False]
+    items = [item for item in context.engine.evaluate(request)["entitlements"] if item["eligible"] is not False
+             and (context.live is None or item["clause_id"] in context.live)]
     items.sort(key=lambda item: item["eligible"] is not True)
     if not items:
         return None

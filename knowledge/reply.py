@@ -49,6 +49,7 @@ class Reply:
     kind: str                                # answer | clarify | social | screening | no_answer
     parts: list[str] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
+    bubble: str = ""                         # the web chat's short form of `parts` (answer + citation lines), if any
     buttons: list[dict] = field(default_factory=list)
     social: str = ""                         # greet | thanks | goodbye | chitchat, for kind social
     facts: dict = field(default_factory=dict)  # the conversation's facts after this message, when it stated any
@@ -195,7 +196,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                                       and is_generic_question(without_facts(normalized), terms)):
         facts = merged_facts(context.facts, update)
         overview = _overview_reply(facts, today, engine, normalized,
-                                   context.topic_question if generic_topic else message)
+                                   context.topic_question if generic_topic else message, live_clauses(searcher))
         if overview:
             return overview
 
@@ -210,7 +211,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
     facts = merged_facts(context.facts, update)
     headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
-                                       terms=terms)
+                                       terms=terms, live=live_clauses(searcher))
     if not result.hits or not (probability >= 0.5 or on_topic or _covered_but_detail(searcher, result, nlu, weights)):
         # Someone who described themselves and asks about an entitlement ("我下岗了…能贷点款不") is answered by
         # the calculator's rules even when retrieval alone is unsure.
@@ -225,17 +226,25 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
-    blocks, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
-                                                                 topic if follow_up else "")
+    blocks, bubbles, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
+                                                                          topic if follow_up else "")
     if not blocks:
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
-    return Reply("answer", parts=split_parts("\n\n".join(blocks)), citations=citations,
+    text, bubble = "\n\n".join(blocks), "\n\n".join(bubbles)
+    return Reply("answer", parts=split_parts(text), citations=citations, bubble=bubble if bubble != text else "",
                  facts=facts if stated else {},
                  topic_question=context.topic_question if follow_up else message, topic_clauses=clauses,
                  personal=personal,
                  offer_screening=offer, follow_up=follow_up, relevance=result.relevance,
                  probability=probability, normalized=result.normalized)
+
+
+def live_clauses(searcher) -> frozenset | None:
+    """Clause ids the index serves now (retired clauses and documents are not in it)."""
+    index = getattr(searcher, "index", None)
+    clauses = getattr(index, "clauses", None)
+    return None if clauses is None else frozenset(clause["clause_id"] for clause in clauses)
 
 
 def without_facts(normalized: str) -> str:
@@ -246,8 +255,9 @@ def without_facts(normalized: str) -> str:
     return re.sub(r"\d+(?:\.\d+)?\s*(?:周岁|岁)?|今年|想|了|我是|我", "", kept)
 
 
-def _overview_reply(facts: dict, today: dt.date, engine, normalized: str, message: str) -> Reply | None:
-    overview = entitlement_overview(HeadlineContext(engine=engine, facts=facts, stated=True, today=today))
+def _overview_reply(facts: dict, today: dt.date, engine, normalized: str, message: str,
+                    live: frozenset | None) -> Reply | None:
+    overview = entitlement_overview(HeadlineContext(engine=engine, facts=facts, stated=True, today=today, live=live))
     if not overview:
         return None
     text, citations, _ = overview
@@ -305,8 +315,10 @@ def _on_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
 
 
 def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str):
+    """Each question's answer in full (`blocks`) and in the web chat's short form (`bubbles`), with the
+    citations, the clauses answered, and whether the answer was personal / offers the screening."""
     parts = result.by_part or []
-    blocks, citations, clauses, seen = [], [], [], set()
+    blocks, bubbles, citations, clauses, seen = [], [], [], [], set()
     personal = offer = False
     multi = len(parts) > 1 and not topic  # a follow-up is one question about the topic
     for part in parts or [None]:
@@ -321,6 +333,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
                 personal = offer = True
             else:
                 blocks.append(f"关于“{_short(text)}”，这份政策没有涉及。")
+            bubbles.append(blocks[-1])
             continue
         hit = hits[0] if topic else preferred_hit(text if multi else question, hits, context)
         if hit.clause_id in seen and multi:
@@ -328,14 +341,15 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
         lead = headline(text if multi else question, hit, context, topic)
-        block, citation = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
-                                       lead.sentence if lead else "")
-        blocks.append(block)
-        citations.append(citation)
+        block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
+                             lead.sentence if lead else "")
+        blocks.append(block.text)
+        bubbles.append(block.bubble)
+        citations.append(block.citation)
         citations.extend(lead.citations if lead else [])
         personal = personal or bool(lead and lead.personal)
         offer = offer or bool(lead and lead.entitlements)
-    return blocks, unique_citations(citations), clauses, personal, offer
+    return blocks, bubbles, unique_citations(citations), clauses, personal, offer
 
 
 def unique_citations(citations: list[dict]) -> list[dict]:

@@ -195,6 +195,24 @@
     if (custom.handoff) addNotice("已为您转接" + AGENT_LABEL);
   }
 
+  // --- one reply -----------------------------------------------------------------------------------
+  // An answer's citations may carry `bubble`: the answer and a short citation line. The web chat shows it in
+  // place of the full-text messages just before it (which quote the clause for text-only channels), so the
+  // quote is shown once, in the card. The condensed reply is what the transcript keeps.
+  function isPlainText(message) {
+    return message.text && !(message.buttons && message.buttons.length) && !message.custom && !message.image;
+  }
+  function condensed(messages) {
+    const shown = [];
+    messages.forEach(function (message) {
+      const bubble = message.custom && message.custom.bubble;
+      if (!bubble) { shown.push(message); return; }
+      while (shown.length && isPlainText(shown[shown.length - 1])) shown.pop();
+      shown.push(Object.assign({}, message, { text: bubble }));
+    });
+    return shown;
+  }
+
   // --- sending ------------------------------------------------------------------------------------
   // options.shown: the text to show for the user (a button's title); options.silent: show nothing for
   // the user (the greeting is requested by the page, not typed by the user).
@@ -218,7 +236,7 @@
         body: JSON.stringify({ message: payload }),
       });
       const body = await response.json();
-      (body.messages || []).forEach(function (message) {
+      condensed(body.messages || []).forEach(function (message) {
         const at = Date.now();
         render(message, at);
         remember({ bot: message, at: at });

@@ -52,6 +52,14 @@ async def test_answer_sends_the_nlu_hint_and_context_then_quotes_parts_citations
     assert SlotSet("topic_clauses", ["baoji-2020-49:2.1"]) in events
 
 
+async def test_the_web_bubble_goes_with_the_citations_and_the_full_text_stays(tracker_from, dispatcher, use_client):
+    bubble = "创业担保贷款：个人贷款最高20万元。\n依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展"
+    use_client(FakeClient(answer={**ANSWER, "bubble": bubble}))
+    await actions.ActionAnswerPolicy().run(dispatcher, tracker_from("loan_question"), {})
+    assert dispatcher.messages[0]["text"] == ANSWER["parts"][0]  # text-only channels (WeChat, REST) keep it
+    assert dispatcher.messages[1]["custom"] == {"citations": ANSWER["citations"], "bubble": bubble}
+
+
 async def test_facts_stated_in_a_question_are_kept_as_slots(tracker_from, dispatcher, use_client):
     facts = {"age": 48.0, "activities": ["self_employed"]}
     use_client(FakeClient(answer={**ANSWER, "facts": facts, "personal": True}))

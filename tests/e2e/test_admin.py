@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -39,7 +40,8 @@ def staff(services, tmp_path_factory):
 
 
 def wait(driver, timeout=60):
-    return WebDriverWait(driver, timeout)
+    # a page that re-renders (login → app) replaces elements mid-check: look again, don't fail
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def go(driver, services, fragment: str):

@@ -9,6 +9,7 @@ import pytest
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -56,7 +57,8 @@ def citizen(tmp_path_factory):
 
 
 def wait(driver, timeout=60):
-    return WebDriverWait(driver, timeout)
+    # a page that re-renders (login → app) replaces elements mid-check: look again, don't fail
+    return WebDriverWait(driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
 def save(driver, name: str) -> None:

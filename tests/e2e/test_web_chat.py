@@ -132,6 +132,28 @@ def test_answer_has_a_complete_card_that_does_not_repeat_the_bubble_and_opens_th
     assert user_bubbles(chat)[-1].text == "有帮助"
 
 
+def test_an_answer_bubble_has_the_answer_and_a_citation_line_and_the_card_has_the_quote(chat):
+    say(chat, "创业担保贷款最多能贷多少？")
+    card = wait(chat).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".card")))
+    answers = [text for text in bot_texts(chat) if "依据" in text]
+    assert len(answers) == 1  # one bubble, not the full text before it
+    lines = answers[0].splitlines()
+    assert "20万元" in lines[0]  # the answer first
+    assert "依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展" in lines
+    assert "负责部门" not in answers[0]  # the card shows the departments
+    citation = chat.execute_script(
+        "return JSON.parse(localStorage.getItem('policy-chat-history'))"
+        ".map(e => e.bot && e.bot.custom && e.bot.custom.citations).filter(Boolean)[0][0]")
+    quote = compact(citation["quotes"][0])
+    assert not any(quote in compact(text) for text in bot_texts(chat))  # the quote is not in a bubble …
+    assert quote in compact(card.find_element(By.CSS_SELECTOR, ".quote").text)  # … but in the card
+    shown = bot_texts(chat)
+    chat.refresh()  # the transcript keeps the short bubble, and the card its quote
+    wait(chat).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".card .quote"))
+    assert bot_texts(chat) == shown
+    assert quote in compact(chat.find_element(By.CSS_SELECTOR, ".card .quote").text)
+
+
 def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(chat):
     say(chat, "帮我算算我能享受啥扶持政策")
     say(chat, "35")

@@ -237,3 +237,29 @@ def test_a_marked_follow_up_with_a_word_the_policy_lacks_stays_on_topic(searcher
 def test_the_chinese_nlu_is_no_evidence_for_an_english_question(searcher, engine):
     reply = ask(searcher, engine, "How much can I borrow for a startup guarantee loan?", "out_of_scope", 0.99)
     assert reply.kind == "answer" and reply.citations[0]["article"] == 1
+
+
+def test_a_button_payload_keeps_its_intent(searcher, engine):
+    assert ask(searcher, engine, "/greet", "greet", 1.0).kind == "social"
+
+
+def test_the_web_bubble_carries_the_answer_and_a_short_citation_line_not_the_quote(searcher, engine):
+    reply = ask(searcher, engine, "创业担保贷款最多能贷多少？", "ask_loan", 0.95)
+    lead = reply.parts[0].splitlines()[0]
+    quote = reply.citations[0]["quotes"][0]
+    assert quote.replace(" ", "") in text_of(reply)  # the text-only channels keep the quote
+    assert reply.bubble.splitlines() == [lead, "依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展"]
+    assert quote not in reply.bubble and "负责部门" not in reply.bubble  # the card shows them
+
+
+def test_the_web_bubble_has_one_short_form_per_question(searcher, engine):
+    reply = ask(searcher, engine, "开理发店要交登记费吗？能贷多少？")
+    assert [line for line in reply.bubble.splitlines() if line.startswith("依据：")] == [
+        "依据：宝政办发〔2020〕49号 三、（七）实施服务管理零收费",
+        "依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展"]
+    assert not any(citation["quote"] in reply.bubble for citation in reply.citations)
+
+
+def test_replies_without_a_short_form_leave_the_bubble_empty(searcher, engine):
+    assert ask(searcher, engine, "你好", "greet", 0.99).bubble == ""
+    assert ask(searcher, engine, "医保怎么报销").bubble == ""

@@ -52,6 +52,8 @@ def test_answer_quotes_and_cites(policy_service):
     assert body["citations"][0]["clause_id"] == "baoji-2020-49:2.1"
     assert body["offer_screening"] is True  # article （一） has entitlements to calculate
     assert_complete_card(body["citations"][0])
+    # the web chat's short form: the answer and a citation line, the quote left to the card
+    assert "依据：宝政办发〔2020〕49号 二、（一）" in body["bubble"] and body["citations"][0]["quote"] not in body["bubble"]
 
 
 @pytest.mark.parametrize("question", ["我48岁，开个修车铺，秦青优惠贷能办吗？", "我下岗了想摆个小吃摊，能贷款不？有没有补贴？",
