@@ -41,7 +41,16 @@ ANSWER_HOOKS = web.AppKey("answer_hooks", list)
 # encoder serialises its own calls, while tokenising, BM25 and FAISS of another question run beside it.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 KNOWLEDGE_THREADS = 2
+SQLITE_MAX_ROW_ID = 2 ** 63 - 1
 
+
+def row_id(text: str) -> int | None:
+    """A database row id from a URL path segment; None for anything no row can have (junk, 0, beyond int64)."""
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= SQLITE_MAX_ROW_ID else None
 
 
 def json_error(status: int, message: str, **extra) -> web.Response:

@@ -47,10 +47,10 @@ def refusal(error: HandoffError) -> web.Response:
 
 
 def handoff_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["handoff_id"])
-    except ValueError:
+    found = core.row_id(request.match_info["handoff_id"])
+    if found is None:
         raise web.HTTPNotFound(text='{"error": "no such conversation"}', content_type="application/json")
+    return found
 
 
 # --- the bot's side --------------------------------------------------------------------------------------
@@ -210,10 +210,8 @@ async def resolve(request: web.Request) -> web.Response:
 @require_role("agent")
 async def retry(request: web.Request) -> web.Response:
     queue = queue_of(request)
-    try:
-        message = queue.message(int(request.match_info["message_id"]))
-    except ValueError:
-        message = None
+    message_id = core.row_id(request.match_info["message_id"])
+    message = None if message_id is None else queue.message(message_id)
     if message is None:
         return core.json_error(404, "no such message")
     if message.status not in ("failed", "expired"):

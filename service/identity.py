@@ -38,6 +38,11 @@ def _sign(secret: bytes, chat_id: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
+def signed(secret: bytes, chat_id: str) -> str:
+    """The cookie value for `chat_id`."""
+    return f"{chat_id}.{_sign(secret, chat_id)}"
+
+
 def verified_id(secret: bytes, cookie: str | None) -> str | None:
     """The chat id in a cookie we signed, or None for a missing, malformed or forged cookie."""
     chat_id, _, signature = (cookie or "").partition(".")
@@ -57,5 +62,5 @@ def chat_id_of(request: web.Request, secret: bytes) -> tuple[str, bool]:
 
 
 def set_cookie(response: web.StreamResponse, request: web.Request, secret: bytes, chat_id: str) -> None:
-    response.set_cookie(COOKIE, f"{chat_id}.{_sign(secret, chat_id)}", max_age=COOKIE_MAX_AGE_S, path="/",
+    response.set_cookie(COOKIE, signed(secret, chat_id), max_age=COOKIE_MAX_AGE_S, path="/",
                         httponly=True, samesite="Strict", secure=request.secure)

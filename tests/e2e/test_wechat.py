@@ -143,7 +143,7 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
 
     base = f"{services.service_url}/api/agent/queue/{handoff['id']}"
     assert requests.post(base + "/claim", headers=agent, timeout=10).status_code == 200
-    quiet = post(webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
+    quiet = post(wechat, webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
     assert quiet.status_code == 200 and quiet.text == "success"  # no passive reply: the agent holds it
     said = wait_until(lambda: services.bot_said_after(user, LOAN_QUESTION), lambda got: got is not None, 30)
     assert said == []  # Rasa logged the question for the transcript and the bot said nothing
@@ -156,7 +156,7 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
     assert requests.post(base + "/resolve", headers=agent, timeout=10).status_code == 200
     assert "智能助手" in fake_wechat_api.messages_to(user)[-1].content
     pushed = len(fake_wechat_api.messages_to(user))
-    answer = post(webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
+    answer = post(wechat, webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
     if answer.text == "success":  # slower than WeChat's deadline: the answer follows as a customer-service message
         text = fake_wechat_api.wait_for(user, pushed + 1, timeout=30)[pushed].content
     else:
