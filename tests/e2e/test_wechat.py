@@ -145,7 +145,7 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
     assert requests.post(base + "/claim", headers=agent, timeout=10).status_code == 200
     quiet = post(wechat, webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
     assert quiet.status_code == 200 and quiet.text == "success"  # no passive reply: the agent holds it
-    said = wait_until(lambda: services.bot_said_after(user, LOAN_QUESTION), lambda got: got is not None, 30)
+    said = wait_until(lambda: services.bot_said_after("wechat:" + user, LOAN_QUESTION), lambda got: got is not None, 30)
     assert said == []  # Rasa logged the question for the transcript and the bot said nothing
     sent = requests.post(base + "/reply", headers=agent, json={"text": "您好，我是人工客服，请讲"}, timeout=10).json()
     assert sent["message"]["status"] == "sent"
