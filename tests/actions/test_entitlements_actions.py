@@ -10,7 +10,7 @@ import yaml
 from actions import entitlements as actions
 from actions.policy_client import PolicyRequestRejected, PolicyServiceUnavailable
 from knowledge.entitlement_text import utf8_len
-from knowledge.entitlements import evaluate
+from knowledge.entitlements import EntitlementEngine
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
 DOMAIN = {
@@ -122,12 +122,13 @@ class FakeClient:
 
     def __init__(self, failure=None):
         self.failure, self.sent = failure, []
+        self.engine = EntitlementEngine()
 
     async def entitlements(self, profile):
         self.sent.append(profile)
         if self.failure:
             raise self.failure
-        result = evaluate({**profile, "as_of": "2026-11-26"})
+        result = self.engine.evaluate({**profile, "as_of": "2026-11-26"})
         return {**result, "citations": [{"clause_id": "baoji-2020-49:2.1", "entitlements": ["startup_subsidy"]}]}
 
 

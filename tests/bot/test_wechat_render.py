@@ -69,12 +69,11 @@ def test_typed_button_title_resolves_to_its_payload():
     assert memory.resolve("oUser", "帮我算算能享受啥") == "帮我算算能享受啥"
 
 
-def test_screening_result_in_wechat_text_keeps_marks_with_words_counts_and_one_quote():
+def test_screening_result_in_wechat_text_keeps_marks_with_words_counts_and_one_quote(entitlement_engine):
     """WeChat shows text only: the cards are dropped, so nothing the text says is said twice."""
     from knowledge.entitlement_text import render_entitlements
-    from knowledge.entitlements import evaluate
 
-    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+    result = entitlement_engine.evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
                        "as_of": "2026-11-26"})
     quote = result["entitlements"][0]["quote"]
     messages = [{"text": part} for part in render_entitlements(result)]
