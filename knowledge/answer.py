@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 from .citations import article_label, citation_from_hit, citation_line, expiry_notes
 from .parser import extract_time_limits
-from .search import Hit, asked_details, has_evidence
+from .question_details import asked_details, has_evidence
+from .search import Hit
 from .textnorm import normalize
 from .tokenize import tokenize
 

@@ -23,7 +23,8 @@ import numpy as np
 import yaml
 
 from .decision import NluHint, decision_features, hint_for
-from .search import SearchConfig, load_searcher
+from .search import load_searcher
+from .search_config import SearchConfig
 
 QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
 FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual")
