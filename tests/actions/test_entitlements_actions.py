@@ -9,7 +9,7 @@ import yaml
 
 from actions import entitlements as actions
 from actions.policy_client import PolicyRequestRejected, PolicyServiceUnavailable
-from knowledge.entitlement_text import utf8_len
+from bot.text_split import utf8_len
 from knowledge.entitlements import EntitlementEngine
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
