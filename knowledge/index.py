@@ -175,7 +175,6 @@ class PolicyIndex:
         self.sentence_tokens = sentence_tokens
         self.chunk_clause = np.fromiter((c.clause for c in chunks), dtype=np.int64, count=len(chunks))
         self.chunk_kind = np.fromiter((c.kind for c in chunks), dtype=np.int8, count=len(chunks))
-        self.chunk_sentence = np.fromiter((c.sentence for c in chunks), dtype=np.int64, count=len(chunks))
         self.sentence_chunks = [dict() for _ in clauses]  # clause → {sentence no: chunk row}
         for row, chunk in enumerate(chunks):
             if chunk.kind == KIND_SENTENCE:
@@ -187,7 +186,6 @@ class PolicyIndex:
         if len(self.vectors):
             self.faiss.add(self.vectors)
         self.bm25 = BM25(clause_tokens)
-        self.by_id = {c["clause_id"]: i for i, c in enumerate(clauses)}
 
     @functools.cached_property
     def corpus_chars(self) -> frozenset[str]:
