@@ -1,8 +1,8 @@
-import xmltodict
 from wechatpy.messages import TextMessage
 
 from bot.text_split import utf8_len
 from bot.wechat_render import BotReply, ButtonMemory, bot_reply, render_passive
+from bot.wechat_xml import screen_xml
 
 MESSAGE = TextMessage({"ToUserName": "gh_1", "FromUserName": "oUser", "CreateTime": "1700000000",
                        "MsgType": "text", "Content": "hi", "MsgId": "1"})
@@ -26,7 +26,7 @@ def test_handoff_marker_turns_into_transfer_and_text_follows():
     reply = bot_reply([{"text": "好的，已为您转接人工客服。"}, {"custom": {"handoff": True, "reason": "user_request"}}])
     assert reply.handoff
     assert reply.follow_ups == ["好的，已为您转接人工客服。"]
-    xml = xmltodict.parse(render_passive(MESSAGE, reply))["xml"]
+    xml = screen_xml(render_passive(MESSAGE, reply))
     assert xml["MsgType"] == "transfer_customer_service"
     assert xml["ToUserName"] == "oUser" and xml["FromUserName"] == "gh_1"
 
@@ -51,7 +51,7 @@ def test_long_answer_first_part_passive_rest_follow():
 
 def test_passive_text_reply_is_wechat_xml_and_cannot_be_broken_out_of():
     reply = bot_reply([{"text": "a]]><MsgType>news</MsgType>"}])
-    xml = xmltodict.parse(render_passive(MESSAGE, reply))["xml"]
+    xml = screen_xml(render_passive(MESSAGE, reply))
     assert xml["MsgType"] == "text" and xml["Content"].startswith("a]] >")
 
 

@@ -10,10 +10,11 @@ import secrets
 import time
 from typing import Any, Dict, Optional, Tuple
 
-import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import deserialize_reply
 from wechatpy.utils import WeChatSigner
+
+from bot.wechat_xml import screen_xml
 
 _msg_ids = itertools.count(int(time.time() * 1000) * 1000)
 
@@ -69,14 +70,14 @@ class WeChatServerSide:
     def encrypted(self, plain_xml: str) -> Tuple[Dict[str, str], str]:
         """(query, body) as WeChat posts them in safe mode."""
         timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
-        envelope = xmltodict.parse(self.crypto.encrypt_message(plain_xml, nonce, timestamp))["xml"]
+        envelope = screen_xml(self.crypto.encrypt_message(plain_xml, nonce, timestamp))
         body = message_xml({"ToUserName": self.original_id, "Encrypt": envelope["Encrypt"]})
         query = {"signature": self.signature(timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
                  "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
         return query, body
 
     def decrypt_reply(self, body: str) -> str:
-        envelope = xmltodict.parse(body)["xml"]
+        envelope = screen_xml(body)
         return self.crypto.decrypt_message(envelope, envelope["MsgSignature"], envelope["TimeStamp"],
                                            envelope["Nonce"])
 
