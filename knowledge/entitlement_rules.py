@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from .entitlement_parameters import KNOWLEDGE_DIR, ParameterError, ParameterSet, dates_as_text, read_yaml, validate_schema
+from .entitlement_parameters import (KNOWLEDGE_DIR, ParameterError, ParameterSet, dates_as_text, read_yaml,
+                                     validate_schema)
 
 RULES_FILE = KNOWLEDGE_DIR / "rules.yaml"
 RULES_SCHEMA_FILE = KNOWLEDGE_DIR / "rules.schema.json"
