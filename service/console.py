@@ -225,7 +225,7 @@ OPENAPI_PATHS = {
     "/api/agent/search": {"get": {
         "summary": "agent: clause cards (location 二、（一）, highlights, departments, status, score)",
         "security": AGENT, "parameters": [
-            {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 500}},
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": core.MAX_QUERY_CHARS}},
             {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20}}],
         "responses": openapi.responses(200, None, 400, 401, 403)}},
     "/api/agent/articles/{clause_id}": {"get": {
@@ -233,7 +233,7 @@ OPENAPI_PATHS = {
         "parameters": [_CLAUSE], "responses": openapi.responses(200, None, 401, 403, 404)}},
     "/api/agent/answer": {"post": {
         "summary": "agent: the answer the bot would send, and `copy_text` to paste", "security": AGENT,
-        "requestBody": openapi.json_body({"q": {"type": "string", "maxLength": 500}}, ("q",)),
+        "requestBody": openapi.json_body({"q": {"type": "string", "maxLength": core.MAX_QUERY_CHARS}}, ("q",)),
         "responses": openapi.responses(200, None, 400, 401, 403)}},
     "/api/agent/calculator": {
         "get": {"summary": "agent: calculator fields with their Chinese labels", "security": AGENT,
