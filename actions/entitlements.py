@@ -19,16 +19,18 @@ from rasa_sdk.types import DomainDict
 
 from actions.policy_client import PolicyClient, PolicyRequestRejected, PolicyServiceUnavailable
 from knowledge.entitlement_format import show_number
+from knowledge.entitlement_request import FORM_FACTS, LIST_FIELDS, OPTIONAL_FACTS
 from knowledge.entitlement_text import render_entitlements
 from knowledge.profile_text import ProfileUpdate, is_question, labels, parse_profile, updated_names
 
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "entitlement_form"
-LIST_SLOTS = ("groups", "activities")
-PROFILE_SLOTS = ("age",) + LIST_SLOTS
-# Optional facts: extracted whenever mentioned, if the domain declares a slot of that name.
-FACT_SLOTS = ("covid_income_loss", "months_without_income", "unemployment_insurance", "dibao")
+# The slots follow the screening facts (knowledge.entitlement_request.SCREENING_FACTS): the form asks PROFILE_SLOTS;
+# optional facts are extracted whenever mentioned, if the domain declares a slot of that name.
+LIST_SLOTS = LIST_FIELDS
+PROFILE_SLOTS = FORM_FACTS
+FACT_SLOTS = OPTIONAL_FACTS
 MIN_AGE, MAX_AGE = 16, 100
 # A question with one of these intents is answered by the policy rules instead of read as an answer.
 POLICY_QUESTION_INTENTS = {"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", "ask_registration",

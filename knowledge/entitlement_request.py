@@ -14,10 +14,33 @@ from typing import Any
 from .entitlement_parameters import is_number
 from .entitlement_rules import Rules
 
-REQUEST_FIELDS = ("age", "groups", "activities", "covid_income_loss", "months_without_income",
-                  "unemployment_insurance", "dibao", "hires", "as_of")
-NUMBER_FIELDS = {"age": (0, 150), "months_without_income": (0, 1200)}
-BOOLEAN_FIELDS = ("covid_income_loss", "unemployment_insurance", "dibao")
+
+@dataclass(frozen=True)
+class ScreeningFact:
+    kind: str                 # "number" | "boolean" | "names" (contract names from rules.yaml groups/activities)
+    low: int = 0              # the accepted range of a number
+    high: int = 0
+    asked: bool = False       # asked by the screening form; the others are taken whenever a message states them
+
+
+# The screening facts, declared once, in the contract's order. REQUEST_FIELDS, NUMBER_FIELDS, BOOLEAN_FIELDS,
+# LIST_FIELDS, FORM_FACTS and OPTIONAL_FACTS are derived from it; knowledge.profile_text and actions/entitlements.py
+# use those. Facts below, ProfileUpdate and domain.yml's slots are checked against it by tests.
+SCREENING_FACTS: dict[str, ScreeningFact] = {
+    "age": ScreeningFact("number", 0, 150, asked=True),
+    "groups": ScreeningFact("names", asked=True),
+    "activities": ScreeningFact("names", asked=True),
+    "covid_income_loss": ScreeningFact("boolean"),
+    "months_without_income": ScreeningFact("number", 0, 1200),
+    "unemployment_insurance": ScreeningFact("boolean"),
+    "dibao": ScreeningFact("boolean"),
+}
+REQUEST_FIELDS = (*SCREENING_FACTS, "hires", "as_of")
+NUMBER_FIELDS = {name: (fact.low, fact.high) for name, fact in SCREENING_FACTS.items() if fact.kind == "number"}
+BOOLEAN_FIELDS = tuple(name for name, fact in SCREENING_FACTS.items() if fact.kind == "boolean")
+LIST_FIELDS = tuple(name for name, fact in SCREENING_FACTS.items() if fact.kind == "names")
+FORM_FACTS = tuple(name for name, fact in SCREENING_FACTS.items() if fact.asked)
+OPTIONAL_FACTS = tuple(name for name, fact in SCREENING_FACTS.items() if not fact.asked)
 HIRE_FIELDS = ("group", "count", "months")
 
 

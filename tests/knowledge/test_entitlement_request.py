@@ -1,11 +1,13 @@
 """Entitlement requests (knowledge/entitlement_request.py): the body of POST /api/entitlements checked into Facts."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
 
-from knowledge.entitlement_request import Hire, RequestError, parse_request
+from knowledge.entitlement_request import (BOOLEAN_FIELDS, NUMBER_FIELDS, REQUEST_FIELDS, SCREENING_FACTS, Facts, Hire,
+                                          RequestError, parse_request)
 from knowledge.entitlement_rules import load_rules
 
 
@@ -53,3 +55,13 @@ def test_request_error_carries_field_and_message_for_the_service(rules):
         parse_request({"groups": ["astronaut"]}, rules)
     assert raised.value.field == "groups"
     assert "astronaut" in raised.value.message and "migrant_worker" in raised.value.message
+
+
+def test_the_contract_follows_the_screening_facts(rules):
+    assert REQUEST_FIELDS == ("age", "groups", "activities", "covid_income_loss", "months_without_income",
+                              "unemployment_insurance", "dibao", "hires", "as_of")
+    assert NUMBER_FIELDS == {"age": (0, 150), "months_without_income": (0, 1200)}
+    assert BOOLEAN_FIELDS == ("covid_income_loss", "unemployment_insurance", "dibao")
+    assert {field.name for field in dataclasses.fields(Facts)} == set(REQUEST_FIELDS)
+    # every fact a rule compares or tests is one the request can carry
+    assert set(rules.facts) <= set(SCREENING_FACTS) | {"hires"}
