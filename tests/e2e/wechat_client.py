@@ -10,10 +10,11 @@ import secrets
 import time
 from typing import Any, Dict, Optional, Tuple
 
-import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import deserialize_reply
 from wechatpy.utils import WeChatSigner
+
+from bot.wechat_xml import screen_xml
 
 _msg_ids = itertools.count(int(time.time() * 1000) * 1000)
 
@@ -74,12 +75,12 @@ class WeChatServerSide:
         """Encrypt `plain_xml` under `query`'s timestamp and nonce (its `signature` is kept, forged or not)."""
         if query.get("encrypt_type") == "aes":
             return query, plain_xml
-        envelope = xmltodict.parse(self.crypto.encrypt_message(plain_xml, query["nonce"], query["timestamp"]))["xml"]
+        envelope = screen_xml(self.crypto.encrypt_message(plain_xml, query["nonce"], query["timestamp"]))
         body = message_xml({"ToUserName": self.original_id, "Encrypt": envelope["Encrypt"]})
         return {**query, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}, body
 
     def decrypt_reply(self, body: str) -> str:
-        envelope = xmltodict.parse(body)["xml"]
+        envelope = screen_xml(body)
         return self.crypto.decrypt_message(envelope, envelope["MsgSignature"], envelope["TimeStamp"],
                                            envelope["Nonce"])
 
