@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,11 +21,14 @@ from knowledge.impact import ImpactPreview
 from knowledge.insights import Insights
 from knowledge.encoders import separate_encoder
 from knowledge.parameters_store import PublishedEntitlementEngine, published_quote_problems
-from service import app as core
+from service import core
+from service.errors import refusal
 from service import openapi
 from service.auth import editor_name, require_role
 from service.documents import DocumentError, document_preview, text_of_upload
 from service.publishing import IndexKeeper
+
+logger = logging.getLogger(__name__)
 
 DRAFTS = web.AppKey("drafts", Drafts)
 PREVIEW = web.AppKey("impact_preview", ImpactPreview)
@@ -48,12 +52,7 @@ async def in_admin(request: web.Request, function, *args):
         raise _refusal(error.status, str(error), **extra)
 
 
-def _refusal(status: int, message: str, **extra) -> web.HTTPException:
-    return _STATUS[status](text=core.json_error(status, message, **extra).text, content_type="application/json")
-
-
-_STATUS = {400: web.HTTPBadRequest, 404: web.HTTPNotFound, 409: web.HTTPConflict, 413: web.HTTPRequestEntityTooLarge,
-           422: web.HTTPUnprocessableEntity}
+_refusal = refusal
 
 
 def int_param(request: web.Request, name: str, missing: str) -> int:
@@ -442,7 +441,7 @@ def record_answers(app: web.Application):
     """The answer route's hook: log the question (masked) in the admin thread, off the request path."""
     def hook(question: str, answer: dict, sender: str) -> None:
         future = app[ADMIN_EXECUTOR].submit(app[INSIGHTS].record_answer, question, answer, sender)
-        future.add_done_callback(lambda done: done.exception() and core.logger.warning(
+        future.add_done_callback(lambda done: done.exception() and logger.warning(
             "question not logged: %s", done.exception()))
     return hook
 

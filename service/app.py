@@ -5,9 +5,7 @@ import asyncio
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, is_dataclass
 from datetime import date
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -18,7 +16,14 @@ from knowledge.citations import complete_cards, entitlement_citations
 from knowledge.decision import NluHint
 from knowledge.reply import Context, respond
 from knowledge.search import load_searcher
+from service.admin import add_admin_routes
 from service.auth import require_role, setup_auth
+from service.console import add_console_routes
+from service.core import (ANSWER_HOOKS, CHAT_SECRET, ENGINE, EXECUTOR, MAX_JSON_BYTES, MAX_K, MAX_PUBLIC_JSON_BYTES,
+                          MAX_QUERY_CHARS, SEARCHER, SETTINGS, STATIC_DIR, in_worker, json_error, plain,
+                          read_json_object, read_query, searcher_of)
+from service.handoff_routes import add_handoff_routes, wechat_push_from_env
+from service.staff import add_staff_routes
 from service import identity, limits, openapi
 from service.caching import QueryVectorCache
 from service.config import Settings
@@ -27,47 +32,8 @@ from service.rasa_api import RasaApi
 from service.users import UserStore
 
 logger = logging.getLogger(__name__)
-MAX_QUERY_CHARS = 500
-MAX_K = 20
-STATIC_DIR = Path(__file__).parent / "static"
-
-SETTINGS = web.AppKey("settings", Settings)
-SEARCHER = web.AppKey("searcher", object)
-ENGINE = web.AppKey("engine", entitlements.EntitlementEngine)
 FEEDBACK_KINDS = ("positive", "negative", "unanswered")
-# Called as hook(question, answer, sender hash) after each answer (the admin's question log).
-ANSWER_HOOKS = web.AppKey("answer_hooks", list)
-# Search and encoding are CPU-bound: worker threads keep the event loop free. Two, one per core: the native
-# encoder serialises its own calls, while tokenising, BM25 and FAISS of another question run beside it.
-EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
 KNOWLEDGE_THREADS = 2
-SQLITE_MAX_ROW_ID = 2 ** 63 - 1
-
-
-def row_id(text: str) -> int | None:
-    """A database row id from a URL path segment; None for anything no row can have (junk, 0, beyond int64)."""
-    try:
-        value = int(text)
-    except ValueError:
-        return None
-    return value if 0 < value <= SQLITE_MAX_ROW_ID else None
-
-
-def json_error(status: int, message: str, **extra) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
-
-
-def plain(value):
-    """Dataclasses (and lists of them) to JSON-ready dicts."""
-    if is_dataclass(value):
-        return {key: plain(item) for key, item in asdict(value).items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def hit_json(hit) -> dict:
@@ -75,34 +41,6 @@ def hit_json(hit) -> dict:
         "clause_id": hit.clause_id, "doc": hit.doc, "article": hit.article, "title": hit.title,
         "text": hit.text, "score": round(float(hit.score), 4), "departments": list(hit.departments),
     }
-
-
-def read_query(request: web.Request) -> str:
-    query = (request.query.get("q") or "").strip()
-    if not query:
-        raise web.HTTPBadRequest(text='{"error": "parameter q is required"}', content_type="application/json")
-    if len(query) > MAX_QUERY_CHARS:
-        raise web.HTTPBadRequest(
-            text=f'{{"error": "q is longer than {MAX_QUERY_CHARS} characters"}}', content_type="application/json")
-    return query
-
-
-MAX_JSON_BYTES = 256 * 1024  # staff documents are the largest bodies
-MAX_PUBLIC_JSON_BYTES = 16 * 1024  # /api/chat and /api/feedback: a message, a question and an answer
-
-
-async def read_json_object(request: web.Request, max_bytes: int = MAX_JSON_BYTES) -> dict:
-    return await limits.read_json(request, max_bytes)
-
-
-async def in_worker(request: web.Request, function, *args):
-    return await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], function, *args)
-
-
-def searcher_of(request: web.Request):
-    """The searcher. Never rebuilt on the request path: the IndexKeeper (service/publishing.py) swaps
-    in a new index after each publish."""
-    return request.app[SEARCHER]
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -244,7 +182,6 @@ CHAT_UNAVAILABLE = "对话服务暂时不可用，请稍后再试。"
 # The web chat's deadline is 5 s: Rasa answers within 4 s (its channels' deadline), this hop waits 4.5 s.
 CHAT_TIMEOUT = aiohttp.ClientTimeout(total=4.5)
 MAX_CHAT_CHARS = 2000  # longer texts still reach Rasa's channel, which answers them politely (500 max)
-CHAT_SECRET = web.AppKey("chat_secret", bytes)
 
 
 async def chat(request: web.Request) -> web.Response:
@@ -382,11 +319,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/feedback", recent_feedback)
     app.router.add_post("/api/admin/reload", reload_knowledge)
-    from service.staff import add_staff_routes  # staff.py, console.py, handoff_routes.py build on this module
-    from service.console import add_console_routes
-    from service.handoff_routes import add_handoff_routes, wechat_push_from_env
     add_staff_routes(app)
-    from service.admin import add_admin_routes
     add_admin_routes(app)
     add_console_routes(app)
     hours = OfficeHours.parse(settings.handoff_hours, settings.handoff_timezone)

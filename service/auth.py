@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from service.errors import refusal
 from service.users import LEGACY_TOKEN_USER, ROLES, Session, User, UserStore
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def json_refusal(error_class, message: str, **headers) -> web.HTTPException:
-    return error_class(text=web.json_response({"error": message}).text, content_type="application/json",
-                       headers=headers or None)
+    return refusal(error_class.status_code, message, headers=headers or None)
 
 
 def bearer_user(request: web.Request) -> Optional[User]:

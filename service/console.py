@@ -20,7 +20,7 @@ from knowledge.parser import extract_time_limits
 from knowledge.reply import respond
 from knowledge.textnorm import normalize
 from knowledge.tokenize import expand, tokenize
-from service import app as core
+from service import core
 from service import openapi
 from service.auth import require_role
 

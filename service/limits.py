@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from aiohttp import web
 
 from bot.ratelimit import RateLimiter
+from service.errors import refusal
 
 JSON_TYPES = ("application/json",)
 LOOPBACK = ("127.0.0.1", "::1")
@@ -28,12 +29,7 @@ CLIENT_BURST = 20
 
 
 def bad_request(message: str, status: int = 400, **extra) -> web.HTTPException:
-    error_class = {400: web.HTTPBadRequest, 403: web.HTTPForbidden, 413: web.HTTPRequestEntityTooLarge,
-                   415: web.HTTPUnsupportedMediaType, 429: web.HTTPTooManyRequests}[status]
-    body = json.dumps({"error": message, **extra}, ensure_ascii=False)
-    if status == 413:
-        return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=body, content_type="application/json")
-    return error_class(text=body, content_type="application/json")
+    return refusal(status, message, **extra)
 
 
 @web.middleware
@@ -69,9 +65,8 @@ def rate_limit(request: web.Request) -> None:
         return
     limiter = request.app[CLIENT_LIMITER]
     if not limiter.allow(client):
-        raise web.HTTPTooManyRequests(
-            text=json.dumps({"error": "too many requests, please slow down", "messages": []}, ensure_ascii=False),
-            content_type="application/json", headers={"Retry-After": str(int(limiter.retry_after(client)) + 1)})
+        raise refusal(429, "too many requests, please slow down", messages=[],
+                      headers={"Retry-After": str(int(limiter.retry_after(client)) + 1)})
 
 
 def check_origin(request: web.Request, allowed: Iterable[str] = ()) -> None:

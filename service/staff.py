@@ -12,7 +12,7 @@ import asyncio
 from aiohttp import web
 
 from service import admin
-from service import app as core
+from service import core
 from service import openapi
 from service.auth import editor_name, require_role
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from service import app as core
+from service import core
 from service import identity
 from service.config import PROJECT_ROOT, Settings
 from service.handoff import HandoffError, HandoffQueue, OfficeHours, channel_of
