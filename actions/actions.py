@@ -46,7 +46,7 @@ def last_answer_citations(tracker: Tracker) -> List[str]:
 
 
 SOCIAL_RESPONSES = {"greet": "utter_greet", "thanks": "utter_you_are_welcome", "goodbye": "utter_goodbye",
-                    "chitchat": "utter_chitchat"}
+                    "chitchat": "utter_chitchat", "ack": "utter_anything_else"}
 PROFILE_SLOTS = ("age", "groups", "activities")
 
 

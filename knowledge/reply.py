@@ -26,13 +26,15 @@ import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
 from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
-from .headline import HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit
+from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit,
+                       relevant_rules)
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
 from .textnorm import normalize
 
 DIALOGUE_FILE = Path(__file__).resolve().parent / "lexicon" / "dialogue.yaml"
 SOCIAL_CONFIDENCE = 0.6  # a social intent answers socially only when retrieval has nothing and the NLU is this sure
+ACK_INTENTS = frozenset({"affirm", "deny", "stop"})  # outside a flow: "好的" / "算了" → social "ack" (anything else?)
 _PUNCT = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】/]+")
 
 
@@ -70,11 +72,14 @@ class Reply:
 @functools.lru_cache(maxsize=2)
 def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    lower = lambda words: sorted({normalize(str(w)).lower() for w in words}, key=len, reverse=True)  # noqa: E731
+    # matched against text with spaces and punctuation removed: "which office" → "whichoffice"
+    lower = lambda words: sorted({_PUNCT.sub("", normalize(str(w)).lower()) for w in words},  # noqa: E731
+                                 key=len, reverse=True)
     data["social"] = {kind: lower(words) for kind, words in data["social"].items()}
     data["fillers"] = lower(data["fillers"])
     data["follow_up"]["markers"] = lower(data["follow_up"]["markers"])
     data["follow_up"]["detail_only"] = lower(data["follow_up"]["detail_only"])
+    data["follow_up"]["openers"] = lower(data["follow_up"]["openers"])
     data["clarify"]["generic"] = lower(data["clarify"]["generic"])
     data["clarify"]["question_words"] = lower(data["clarify"]["question_words"])
     data["screening_request"] = lower(data["screening_request"])
@@ -135,6 +140,37 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     return "marked" if marked else ""
 
 
+def without_opener(message: str, terms: dict | None = None) -> str:
+    """The message without a leading discourse marker ("另外问一下，", "对了", "说回刚才的，", "by the way"):
+    it announces a turn of the conversation, not what is asked. Returned normalised when one was removed."""
+    terms = terms or dialogue_terms()
+    normalized = normalize(message or "")
+    folded = normalized.lower()
+    for opener in terms["follow_up"]["openers"]:  # longest first
+        end = _prefix_end(folded, opener)
+        if end and _PUNCT.sub("", folded[end:]):
+            return normalized[end:].lstrip(" ,，.。:：;；!！、~～…")
+    return message or ""
+
+
+def _prefix_end(text: str, phrase: str) -> int:
+    """Where `phrase` ends if `text` starts with it (spaces and punctuation skipped), else 0."""
+    i = 0
+    for char in phrase:
+        while i < len(text) and _PUNCT.fullmatch(text[i]):
+            i += 1
+        if i >= len(text) or text[i] != char:
+            return 0
+        i += 1
+    return i
+
+
+def same_question(a: str, b: str) -> bool:
+    """The same words, whatever the punctuation, width or script."""
+    key = lambda text: _PUNCT.sub("", normalize(text or "").lower())  # noqa: E731
+    return bool(key(a)) and key(a) == key(b)
+
+
 def is_follow_up(normalized: str, context: Context, terms: dict | None = None) -> bool:
     return follow_up_kind(normalized, context, terms) != ""
 
@@ -171,9 +207,10 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             today: dt.date | None = None, decision: dict | None = None) -> Reply:
     today = today or dt.date.today()
     context = context or Context()
+    terms = dialogue_terms()
+    message = without_opener(message, terms)
     normalized = normalize(message or "")
     nlu = hint_for(normalized, nlu or NluHint())
-    terms = dialogue_terms()
     update = parse_profile(message or "", today=today)
     stated = message_facts(update)
 
@@ -201,8 +238,9 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             return overview
 
     if follow_up:  # searched with the topic; the clause under discussion answers it
+        own = None if follow_up_kind(normalized, context, terms) == "bare" else searcher.search(message, k=TOPIC_K)
         result = _on_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=TOPIC_K),
-                           context.topic_clauses)
+                           context.topic_clauses, own)
     else:
         result = searcher.search(message, k=5)
 
@@ -224,6 +262,8 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                          normalized=result.normalized)
         if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE:
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
+        if nlu.intent in ACK_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE and not follow_up:
+            return Reply("social", social="ack", normalized=normalized, probability=probability)
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     blocks, bubbles, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
@@ -232,9 +272,10 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     text, bubble = "\n\n".join(blocks), "\n\n".join(bubbles)
+    topic_question, topic_clauses = next_topic(message, follow_up, context, clauses, engine)
     return Reply("answer", parts=split_parts(text), citations=citations, bubble=bubble if bubble != text else "",
                  facts=facts if stated else {},
-                 topic_question=context.topic_question if follow_up else message, topic_clauses=clauses,
+                 topic_question=topic_question, topic_clauses=topic_clauses,
                  personal=personal,
                  offer_screening=offer, follow_up=follow_up, relevance=result.relevance,
                  probability=probability, normalized=result.normalized)
@@ -290,6 +331,8 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     """A follow-up of the topic under discussion? A message with no topic of its own ("这个去哪办", "那我50岁呢")
     is; a marked or short one ("那社保呢", "补几个月") is unless retrieval answers it with another clause on its
     own, or it is mostly about something the policy never mentions (then it is a new question)."""
+    if same_question(message, context.topic_question):
+        return False  # asked again: answered as the first time, not read as a detail of itself
     kind = follow_up_kind(normalized, context, terms)
     if kind == "bare":
         return True
@@ -302,16 +345,39 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
 
 
-def _on_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
-    """For a follow-up, the clause under discussion comes first: the message refers back to it."""
+def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None) -> SearchResult:
+    """For a follow-up, the clause under discussion comes first: the message refers back to it. When several
+    clauses are under discussion ("能贷多少？另外房租能减不"), the one the message's own words rank highest
+    ("房租那个找谁" → the rent clause); with no words of its own ("这个去哪办"), the one answered last."""
     if not topic_clauses:
         return result
+    ranked = [hit.clause_id for hit in own.hits] if own is not None and len(topic_clauses) > 1 else []
+    order = sorted(topic_clauses, key=lambda c: (ranked.index(c) if c in ranked else len(ranked),
+                                                 topic_clauses.index(c)))
     for item in [result, *(result.by_part or [])]:
-        on_topic = [hit for hit in item.hits if hit.clause_id in topic_clauses]
+        on_topic = sorted((hit for hit in item.hits if hit.clause_id in topic_clauses),
+                          key=lambda hit: order.index(hit.clause_id))
         if on_topic:
             item.hits = on_topic[:1] + [hit for hit in item.hits if hit is not on_topic[0]]
             item.answerable = True
     return result
+
+
+MAX_TOPIC_CLAUSES = 4
+
+
+def next_topic(message: str, follow_up: bool, context: Context, clauses: list[str],
+               engine=None) -> tuple[str, list[str]]:
+    """What the next follow-up refers back to. A new question is its own topic. A follow-up keeps the topic,
+    and the clauses discussed so far with the one just answered first — unless it names an entitlement of
+    its own ("那创业担保贷款呢"): then that is the topic now ("我55了有影响没" is about the loan)."""
+    if not follow_up:
+        return message, clauses
+    kept = list(dict.fromkeys(clauses + list(context.topic_clauses)))[:MAX_TOPIC_CLAUSES]
+    rules = getattr(engine, "rules", None)
+    if rules is not None and relevant_rules(normalize(message).lower(), None, rules, personal=False)[1]:
+        return message, kept
+    return context.topic_question, kept
 
 
 def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str):
