@@ -208,7 +208,8 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     today = today or dt.date.today()
     context = context or Context()
     terms = dialogue_terms()
-    message = without_opener(message, terms)
+    asked = without_opener(message, terms)
+    opened, message = asked != (message or ""), asked
     normalized = normalize(message or "")
     nlu = hint_for(normalized, nlu or NluHint())
     update = parse_profile(message or "", today=today)
@@ -221,14 +222,22 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         return Reply("screening", facts=merged_facts(context.facts, update) if stated else {},
                      normalized=normalized)
 
-    follow_up = continues_topic(message, normalized, searcher, context, terms)
-    if not follow_up and not context.topic_question and not stated and is_generic_question(normalized, terms):
+    follow_up = continues_topic(message, normalized, searcher, context, terms, engine, opened)
+    # A clarifying question keeps the generic question as the topic, with no clause yet.
+    clarified = bool(context.topic_question) and not context.topic_clauses
+    if clarified and names_entitlement(message, engine):  # the option picked ("以工代训") is the question now
+        follow_up = False
+    if not follow_up and (clarified or not context.topic_question) and not stated \
+            and is_generic_question(normalized, terms):
         spec = terms["clarify"]
-        return Reply("clarify", parts=[spec["prompt"]], buttons=list(spec["options"]), normalized=normalized)
+        return Reply("clarify", parts=[spec["prompt"]], buttons=list(spec["options"]), normalized=normalized,
+                     topic_question=message)
 
     topic = _PUNCT.sub(" ", context.topic_question).strip()
-    # "我40岁，下岗了，想摆个摊，有啥扶持没" — and a correction of it ("不对，我50岁"): what applies to this person.
-    generic_topic = follow_up and is_generic_question(without_facts(normalize(context.topic_question)), terms)
+    # "我40岁，下岗了，想摆个摊，有啥扶持没" — and a correction of it ("不对，我50岁"), or the facts given in
+    # answer to the clarifying question ("有什么补贴？" … "我是农民工，想开个早点铺"): what applies to this person.
+    generic_topic = (follow_up or (clarified and not names_entitlement(message, engine))) \
+        and is_generic_question(without_facts(normalize(context.topic_question)), terms)
     if (generic_topic and stated) or (not follow_up and (stated.get("age") or stated.get("groups"))
                                       and is_generic_question(without_facts(normalized), terms)):
         facts = merged_facts(context.facts, update)
@@ -267,7 +276,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     blocks, bubbles, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
-                                                                          topic if follow_up else "")
+                                                                          topic if follow_up else "", stated)
     if not blocks:
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
@@ -327,22 +336,61 @@ TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's cl
 UNKNOWN_TOPIC = 0.75    # a message mostly made of words the policy never uses ("那医保报销咋弄": 1.0) is a new topic
 
 
-def continues_topic(message: str, normalized: str, searcher, context: Context, terms: dict) -> bool:
+def continues_topic(message: str, normalized: str, searcher, context: Context, terms: dict, engine=None,
+                    opened: bool = False) -> bool:
     """A follow-up of the topic under discussion? A message with no topic of its own ("这个去哪办", "那我50岁呢")
-    is; a marked or short one ("那社保呢", "补几个月") is unless retrieval answers it with another clause on its
-    own, or it is mostly about something the policy never mentions (then it is a new question)."""
+    is, and so is one asking about a condition of the entitlement under discussion ("对年龄有要求吗"). A marked
+    or short one ("那社保呢", "补几个月") is unless retrieval answers it with another clause on its own, or it
+    is mostly about something the policy never mentions (then it is a new question). A message that opens
+    with a turn of the conversation ("另外问一下，…") and says what it is about is a new question."""
     if same_question(message, context.topic_question):
         return False  # asked again: answered as the first time, not read as a detail of itself
     kind = follow_up_kind(normalized, context, terms)
-    if kind == "bare":
-        return True
+    if kind == "bare":  # after an opener, an activity named ("说回摆摊，…") is the new topic, not a fact
+        return not (opened and fact_spans(_PUNCT.sub("", normalized.lower())))
     short = len(_PUNCT.sub("", normalized)) <= terms["follow_up"]["short_chars"]
-    if not context.topic_question or (kind != "marked" and not short):
+    if not context.topic_question or opened or (kind != "marked" and not short):
         return False
+    if kind != "marked" and asks_about_a_condition(normalized, context, engine):
+        return True
     alone = searcher.search(message, k=5)
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def topic_rules(context: Context, engine) -> list[dict]:
+    """The entitlements of the clauses under discussion (rules.yaml), in the order of those clauses."""
+    rules = getattr(engine, "rules", None)
+    if rules is None:
+        return []
+    clause_of = {rule["id"]: rules.articles[rule["article"]]["clause_id"] for rule in rules.entitlements}
+    return [rule for clause in context.topic_clauses for rule in rules.entitlements if clause_of[rule["id"]] == clause]
+
+
+def asks_about_a_condition(normalized: str, context: Context, engine) -> bool:
+    """"对年龄有要求吗" while an entitlement that compares the age is under discussion."""
+    rules = getattr(engine, "rules", None)
+    text = normalized.lower()
+    for rule in topic_rules(context, engine):
+        for condition in rule["conditions"]:
+            fact = (condition.get("compare") or {}).get("fact")
+            label = rules.facts.get(fact, {}).get("label", "") if fact else ""
+            if label and label in text:
+                return True
+    return False
+
+
+def no_requirement_note(stated: dict, entitlement_ids: list[str], engine) -> str:
+    """"创业担保贷款没有年龄要求" — a follow-up states a fact (an age) that an entitlement under discussion does
+    not ask about (its conditions in rules.yaml compare no such fact): the new fact changes nothing for it."""
+    rules = getattr(engine, "rules", None)
+    if rules is None or stated.get("age") is None:
+        return ""
+    label = rules.facts.get("age", {}).get("label", "年龄")
+    titles = [rule["title"] for rule in rules.entitlements if rule["id"] in entitlement_ids
+              and not any((c.get("compare") or {}).get("fact") == "age" for c in rule["conditions"])]
+    return "、".join(titles) + f"没有{label}要求" if titles else ""
 
 
 def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None) -> SearchResult:
@@ -374,13 +422,17 @@ def next_topic(message: str, follow_up: bool, context: Context, clauses: list[st
     if not follow_up:
         return message, clauses
     kept = list(dict.fromkeys(clauses + list(context.topic_clauses)))[:MAX_TOPIC_CLAUSES]
+    return (message if names_entitlement(message, engine) else context.topic_question), kept
+
+
+def names_entitlement(message: str, engine) -> bool:
+    """The message names an entitlement itself ("创业担保贷款", "以工代训") — rules.yaml `keywords`."""
     rules = getattr(engine, "rules", None)
-    if rules is not None and relevant_rules(normalize(message).lower(), None, rules, personal=False)[1]:
-        return message, kept
-    return context.topic_question, kept
+    return rules is not None and bool(relevant_rules(normalize(message).lower(), None, rules, personal=False)[1])
 
 
-def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str):
+def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str,
+                   stated: dict | None = None):
     """Each question's answer in full (`blocks`) and in the web chat's short form (`bubbles`), with the
     citations, the clauses answered, and whether the answer was personal / offers the screening."""
     parts = result.by_part or []
@@ -407,6 +459,9 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
         lead = headline(text if multi else question, hit, context, topic)
+        note = no_requirement_note(stated or {}, lead.entitlements, context.engine) if topic and lead else ""
+        if note and note not in lead.sentence:  # "我55了，有影响没" about a loan with no age limit
+            lead.sentence = f"{note}。{lead.sentence}"
         block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
                              lead.sentence if lead else "")
         blocks.append(block.text)
