@@ -16,6 +16,7 @@ No Rasa imports: the action server reaches this through POST /api/answer.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -381,22 +382,26 @@ def asks_about_a_condition(normalized: str, context: Context, engine) -> bool:
     return False
 
 
-def no_requirement_note(stated: dict, entitlement_ids: list[str], engine) -> str:
+def no_requirement_note(stated: dict, entitlement_ids: list[str], engine, said: str = "") -> str:
     """"创业担保贷款没有年龄要求" — a follow-up states a fact (an age) that an entitlement under discussion does
-    not ask about (its conditions in rules.yaml compare no such fact): the new fact changes nothing for it."""
+    not ask about (its conditions in rules.yaml compare no such fact): the new fact changes nothing for it.
+    Entitlements `said` already says this of are left out."""
     rules = getattr(engine, "rules", None)
     if rules is None or stated.get("age") is None:
         return ""
     label = rules.facts.get("age", {}).get("label", "年龄")
     titles = [rule["title"] for rule in rules.entitlements if rule["id"] in entitlement_ids
-              and not any((c.get("compare") or {}).get("fact") == "age" for c in rule["conditions"])]
+              and not any((c.get("compare") or {}).get("fact") == "age" for c in rule["conditions"])
+              and f"{rule['title']}没有{label}要求" not in said]
     return "、".join(titles) + f"没有{label}要求" if titles else ""
 
 
 def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None) -> SearchResult:
     """For a follow-up, the clause under discussion comes first: the message refers back to it. When several
     clauses are under discussion ("能贷多少？另外房租能减不"), the one the message's own words rank highest
-    ("房租那个找谁" → the rent clause); with no words of its own ("这个去哪办"), the one answered last."""
+    ("房租那个找谁" → the rent clause); with no words of its own ("这个去哪办"), the one answered last. A message
+    with words of its own (`own`: its search alone) also picks the clause's sentences ("有人多收钱咋办" → the
+    sentence on complaints, not the one the topic asked about)."""
     if not topic_clauses:
         return result
     ranked = [hit.clause_id for hit in own.hits] if own is not None and len(topic_clauses) > 1 else []
@@ -406,9 +411,18 @@ def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult 
         on_topic = sorted((hit for hit in item.hits if hit.clause_id in topic_clauses),
                           key=lambda hit: order.index(hit.clause_id))
         if on_topic:
-            item.hits = on_topic[:1] + [hit for hit in item.hits if hit is not on_topic[0]]
+            chosen = _own_sentences(on_topic[0], own)
+            item.hits = [chosen] + [hit for hit in item.hits if hit is not on_topic[0]]
             item.answerable = True
     return result
+
+
+def _own_sentences(hit: Hit, own: SearchResult | None) -> Hit:
+    """The topic's clause with its sentences in the order the message's own words rank them."""
+    mine = next((other for other in (own.hits if own is not None else []) if other.clause_id == hit.clause_id), None)
+    if mine is None or not mine.sentences:
+        return hit
+    return dataclasses.replace(hit, sentences=mine.sentences, sentence_scores=mine.sentence_scores)
 
 
 MAX_TOPIC_CLAUSES = 4
@@ -459,8 +473,9 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
         lead = headline(text if multi else question, hit, context, topic)
-        note = no_requirement_note(stated or {}, lead.entitlements, context.engine) if topic and lead else ""
-        if note and note not in lead.sentence:  # "我55了，有影响没" about a loan with no age limit
+        note = no_requirement_note(stated or {}, lead.entitlements, context.engine, lead.sentence) \
+            if topic and lead else ""
+        if note:  # "我55了，有影响没" about a loan with no age limit
             lead.sentence = f"{note}。{lead.sentence}"
         block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
                              lead.sentence if lead else "")

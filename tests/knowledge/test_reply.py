@@ -352,3 +352,21 @@ def test_the_answer_to_a_clarifying_question_is_used(searcher, engine):
 def test_a_second_generic_question_after_a_clarification_is_clarified_again(searcher, engine):
     _, again = follow(searcher, engine, "有什么补贴？", "有啥优惠政策")
     assert again.kind == "clarify"
+
+
+def test_a_follow_up_with_words_of_its_own_quotes_the_sentence_they_ask_about(searcher, engine):
+    _, extra = follow(searcher, engine, "个体户登记注册收费吗", "要是额外变相收费呢")
+    assert extra.follow_up and extra.citations[0]["article"] == 7
+    assert "不得额外设置条件变相收费" in text_of(extra)
+
+
+@pytest.mark.parametrize("text, age", [("我都60了还能贷吗", 60), ("我55了，有影响没", 55), ("我已经48啦", 48),
+                                       ("我借了10万了", None), ("我有2个娃了", None)])
+def test_an_age_said_without_sui_is_read(text, age):
+    assert parse_profile(text, today=TODAY).age == age
+
+
+def test_an_age_in_a_follow_up_says_the_loan_has_no_age_limit(searcher, engine):
+    _, _, older = follow(searcher, engine, "我是农民工，开了个小超市，创业担保贷款能贷多少", "那秦青优惠贷呢", "我都60了")
+    assert "秦青优惠贷" in lead_of(older) and "不符合" in lead_of(older)
+    assert lead_of(older).count("创业担保贷款没有年龄要求") <= 1
