@@ -32,6 +32,7 @@ from .headline import (HeadlineContext, entitlement_answer, entitlement_overview
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
 from .textnorm import normalize
+from .tokenize import tokenize
 
 DIALOGUE_FILE = Path(__file__).resolve().parent / "lexicon" / "dialogue.yaml"
 SOCIAL_CONFIDENCE = 0.6  # a social intent answers socially only when retrieval has nothing and the NLU is this sure
@@ -250,7 +251,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     if follow_up:  # searched with the topic; the clause under discussion answers it
         own = None if follow_up_kind(normalized, context, terms) == "bare" else searcher.search(message, k=TOPIC_K)
         result = _on_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=TOPIC_K),
-                           context.topic_clauses, own)
+                           context.topic_clauses, own, message)
     else:
         result = searcher.search(message, k=5)
 
@@ -396,7 +397,8 @@ def no_requirement_note(stated: dict, entitlement_ids: list[str], engine, said: 
     return "、".join(titles) + f"没有{label}要求" if titles else ""
 
 
-def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None) -> SearchResult:
+def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None,
+              message: str = "") -> SearchResult:
     """For a follow-up, the clause under discussion comes first: the message refers back to it. When several
     clauses are under discussion ("能贷多少？另外房租能减不"), the one the message's own words rank highest
     ("房租那个找谁" → the rent clause); with no words of its own ("这个去哪办"), the one answered last. A message
@@ -411,16 +413,22 @@ def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult 
         on_topic = sorted((hit for hit in item.hits if hit.clause_id in topic_clauses),
                           key=lambda hit: order.index(hit.clause_id))
         if on_topic:
-            chosen = _own_sentences(on_topic[0], own)
+            chosen = _own_sentences(on_topic[0], own, message)
             item.hits = [chosen] + [hit for hit in item.hits if hit is not on_topic[0]]
             item.answerable = True
     return result
 
 
-def _own_sentences(hit: Hit, own: SearchResult | None) -> Hit:
-    """The topic's clause with its sentences in the order the message's own words rank them."""
+def _own_sentences(hit: Hit, own: SearchResult | None, message: str) -> Hit:
+    """The topic's clause with its sentences in the order the message's own words rank them — when the sentence
+    they rank first shares more of the message's words than the one the topic ranked first ("要是额外收钱呢"
+    → "不得额外设置条件变相收费"; "那城管会不会赶我" shares no word with either: the topic's order stays)."""
     mine = next((other for other in (own.hits if own is not None else []) if other.clause_id == hit.clause_id), None)
-    if mine is None or not mine.sentences:
+    if mine is None or not mine.sentences or not hit.sentences or mine.sentences[0] == hit.sentences[0]:
+        return hit
+    words = set(tokenize(normalize(message))) - {""}
+    shared = lambda sentence: len(words & set(tokenize(normalize(sentence))))  # noqa: E731
+    if shared(mine.sentences[0]) <= shared(hit.sentences[0]):
         return hit
     return dataclasses.replace(hit, sentences=mine.sentences, sentence_scores=mine.sentence_scores)
 
