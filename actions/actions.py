@@ -47,7 +47,7 @@ def last_answer_citations(tracker: Tracker) -> List[str]:
 
 
 SOCIAL_RESPONSES = {"greet": "utter_greet", "thanks": "utter_you_are_welcome", "goodbye": "utter_goodbye",
-                    "chitchat": "utter_chitchat"}
+                    "chitchat": "utter_chitchat", "ack": "utter_anything_else"}
 
 
 def conversation_context(tracker: Tracker) -> Dict[Text, Any]:
@@ -84,9 +84,9 @@ class ActionAnswerPolicy(Action):
             return []
         if kind == "screening":  # "帮我算算": the screening form, whatever intent the NLU picked
             return [] if in_form else [FollowupAction("entitlement_form")]
-        if kind == "clarify":
+        if kind == "clarify":  # the generic question stays the topic: the answer to the clarification uses it
             dispatcher.utter_message(text="\n".join(reply.get("parts") or []), buttons=reply.get("buttons") or [])
-            return []
+            return [] if in_form else topic_events(reply)
         if kind != "answer":
             for part in reply.get("parts") or []:
                 dispatcher.utter_message(text=part, buttons=[HANDOFF_BUTTON] if in_form else [])

@@ -49,10 +49,15 @@ CONTROL_INTENTS = frozenset({"affirm", "deny", "stop", "thanks", "goodbye", "fee
                              "check_entitlements"})
 
 
+HANDOFF_INTENT = "human_handoff"
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ControlIntentGuard(GraphComponent, IntentClassifier):
     """Turns a long message's control intent into nlu_fallback, so it reaches the answer decision
-    (action_answer_policy) instead of a yes/no or feedback rule. Buttons send payloads, which skip the NLU."""
+    (action_answer_policy) instead of a yes/no or feedback rule. Buttons send payloads, which skip the NLU.
+    A human_handoff without any word that asks for a person (`handoff_cues`: 人工, 客服, 工作人员 …) is a
+    question too: "用不用找人担保" asks about the loan's guarantee, not for an agent."""
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -60,10 +65,11 @@ class ControlIntentGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"max_chars": 12}
+        return {"max_chars": 12, "handoff_cues": []}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.max_chars = int(config["max_chars"])
+        self.handoff_cues = [normalize(str(cue)).lower() for cue in config.get("handoff_cues") or []]
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -74,7 +80,10 @@ class ControlIntentGuard(GraphComponent, IntentClassifier):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = normalize(message.get(TEXT) or "")
-            if intent.get(INTENT_NAME_KEY) in CONTROL_INTENTS and len(_WORDS.findall(text)) > self.max_chars:
+            name = intent.get(INTENT_NAME_KEY)
+            unasked_handoff = name == HANDOFF_INTENT and self.handoff_cues and \
+                not any(cue in text.lower() for cue in self.handoff_cues)
+            if (name in CONTROL_INTENTS and len(_WORDS.findall(text)) > self.max_chars) or unasked_handoff:
                 fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
                             PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)}
                 message.set(INTENT, fallback, add_to_output=True)

@@ -16,6 +16,7 @@ No Rasa imports: the action server reaches this through POST /api/answer.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -26,13 +27,16 @@ import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
 from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
-from .headline import HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit
+from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit,
+                       relevant_rules)
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
 from .textnorm import normalize
+from .tokenize import tokenize
 
 DIALOGUE_FILE = Path(__file__).resolve().parent / "lexicon" / "dialogue.yaml"
 SOCIAL_CONFIDENCE = 0.6  # a social intent answers socially only when retrieval has nothing and the NLU is this sure
+ACK_INTENTS = frozenset({"affirm", "deny", "stop"})  # outside a flow: "好的" / "算了" → social "ack" (anything else?)
 _PUNCT = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】/]+")
 
 
@@ -70,11 +74,14 @@ class Reply:
 @functools.lru_cache(maxsize=2)
 def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    lower = lambda words: sorted({normalize(str(w)).lower() for w in words}, key=len, reverse=True)  # noqa: E731
+    # matched against text with spaces and punctuation removed: "which office" → "whichoffice"
+    lower = lambda words: sorted({_PUNCT.sub("", normalize(str(w)).lower()) for w in words},  # noqa: E731
+                                 key=len, reverse=True)
     data["social"] = {kind: lower(words) for kind, words in data["social"].items()}
     data["fillers"] = lower(data["fillers"])
     data["follow_up"]["markers"] = lower(data["follow_up"]["markers"])
     data["follow_up"]["detail_only"] = lower(data["follow_up"]["detail_only"])
+    data["follow_up"]["openers"] = lower(data["follow_up"]["openers"])
     data["clarify"]["generic"] = lower(data["clarify"]["generic"])
     data["clarify"]["question_words"] = lower(data["clarify"]["question_words"])
     data["screening_request"] = lower(data["screening_request"])
@@ -135,6 +142,37 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     return "marked" if marked else ""
 
 
+def without_opener(message: str, terms: dict | None = None) -> str:
+    """The message without a leading discourse marker ("另外问一下，", "对了", "说回刚才的，", "by the way"):
+    it announces a turn of the conversation, not what is asked. Returned normalised when one was removed."""
+    terms = terms or dialogue_terms()
+    normalized = normalize(message or "")
+    folded = normalized.lower()
+    for opener in terms["follow_up"]["openers"]:  # longest first
+        end = _prefix_end(folded, opener)
+        if end and _PUNCT.sub("", folded[end:]):
+            return normalized[end:].lstrip(" ,，.。:：;；!！、~～…")
+    return message or ""
+
+
+def _prefix_end(text: str, phrase: str) -> int:
+    """Where `phrase` ends if `text` starts with it (spaces and punctuation skipped), else 0."""
+    i = 0
+    for char in phrase:
+        while i < len(text) and _PUNCT.fullmatch(text[i]):
+            i += 1
+        if i >= len(text) or text[i] != char:
+            return 0
+        i += 1
+    return i
+
+
+def same_question(a: str, b: str) -> bool:
+    """The same words, whatever the punctuation, width or script."""
+    key = lambda text: _PUNCT.sub("", normalize(text or "").lower())  # noqa: E731
+    return bool(key(a)) and key(a) == key(b)
+
+
 def is_follow_up(normalized: str, context: Context, terms: dict | None = None) -> bool:
     return follow_up_kind(normalized, context, terms) != ""
 
@@ -171,9 +209,11 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             today: dt.date | None = None, decision: dict | None = None) -> Reply:
     today = today or dt.date.today()
     context = context or Context()
+    terms = dialogue_terms()
+    asked = without_opener(message, terms)
+    opened, message = asked != (message or ""), asked
     normalized = normalize(message or "")
     nlu = hint_for(normalized, nlu or NluHint())
-    terms = dialogue_terms()
     update = parse_profile(message or "", today=today)
     stated = message_facts(update)
 
@@ -184,14 +224,22 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         return Reply("screening", facts=merged_facts(context.facts, update) if stated else {},
                      normalized=normalized)
 
-    follow_up = continues_topic(message, normalized, searcher, context, terms)
-    if not follow_up and not context.topic_question and not stated and is_generic_question(normalized, terms):
+    follow_up = continues_topic(message, normalized, searcher, context, terms, engine, opened)
+    # A clarifying question keeps the generic question as the topic, with no clause yet.
+    clarified = bool(context.topic_question) and not context.topic_clauses
+    if clarified and names_entitlement(message, engine):  # the option picked ("以工代训") is the question now
+        follow_up = False
+    if not follow_up and (clarified or not context.topic_question) and not stated \
+            and is_generic_question(normalized, terms):
         spec = terms["clarify"]
-        return Reply("clarify", parts=[spec["prompt"]], buttons=list(spec["options"]), normalized=normalized)
+        return Reply("clarify", parts=[spec["prompt"]], buttons=list(spec["options"]), normalized=normalized,
+                     topic_question=message)
 
     topic = _PUNCT.sub(" ", context.topic_question).strip()
-    # "我40岁，下岗了，想摆个摊，有啥扶持没" — and a correction of it ("不对，我50岁"): what applies to this person.
-    generic_topic = follow_up and is_generic_question(without_facts(normalize(context.topic_question)), terms)
+    # "我40岁，下岗了，想摆个摊，有啥扶持没" — and a correction of it ("不对，我50岁"), or the facts given in
+    # answer to the clarifying question ("有什么补贴？" … "我是农民工，想开个早点铺"): what applies to this person.
+    generic_topic = (follow_up or (clarified and not names_entitlement(message, engine))) \
+        and is_generic_question(without_facts(normalize(context.topic_question)), terms)
     if (generic_topic and stated) or (not follow_up and (stated.get("age") or stated.get("groups"))
                                       and is_generic_question(without_facts(normalized), terms)):
         facts = merged_facts(context.facts, update)
@@ -201,8 +249,9 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             return overview
 
     if follow_up:  # searched with the topic; the clause under discussion answers it
+        own = None if follow_up_kind(normalized, context, terms) == "bare" else searcher.search(message, k=TOPIC_K)
         result = _on_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=TOPIC_K),
-                           context.topic_clauses)
+                           context.topic_clauses, own, message)
     else:
         result = searcher.search(message, k=5)
 
@@ -224,17 +273,20 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                          normalized=result.normalized)
         if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE:
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
+        if nlu.intent in ACK_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE and not follow_up:
+            return Reply("social", social="ack", normalized=normalized, probability=probability)
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     blocks, bubbles, citations, clauses, personal, offer = _answer_blocks(result, message, headline_context,
-                                                                          topic if follow_up else "")
+                                                                          topic if follow_up else "", stated)
     if not blocks:
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     text, bubble = "\n\n".join(blocks), "\n\n".join(bubbles)
+    topic_question, topic_clauses = next_topic(message, follow_up, context, clauses, engine)
     return Reply("answer", parts=split_parts(text), citations=citations, bubble=bubble if bubble != text else "",
                  facts=facts if stated else {},
-                 topic_question=context.topic_question if follow_up else message, topic_clauses=clauses,
+                 topic_question=topic_question, topic_clauses=topic_clauses,
                  personal=personal,
                  offer_screening=offer, follow_up=follow_up, relevance=result.relevance,
                  probability=probability, normalized=result.normalized)
@@ -286,35 +338,123 @@ TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's cl
 UNKNOWN_TOPIC = 0.75    # a message mostly made of words the policy never uses ("那医保报销咋弄": 1.0) is a new topic
 
 
-def continues_topic(message: str, normalized: str, searcher, context: Context, terms: dict) -> bool:
+def continues_topic(message: str, normalized: str, searcher, context: Context, terms: dict, engine=None,
+                    opened: bool = False) -> bool:
     """A follow-up of the topic under discussion? A message with no topic of its own ("这个去哪办", "那我50岁呢")
-    is; a marked or short one ("那社保呢", "补几个月") is unless retrieval answers it with another clause on its
-    own, or it is mostly about something the policy never mentions (then it is a new question)."""
+    is, and so is one asking about a condition of the entitlement under discussion ("对年龄有要求吗"). A marked
+    or short one ("那社保呢", "补几个月") is unless retrieval answers it with another clause on its own, or it
+    is mostly about something the policy never mentions (then it is a new question). A message that opens
+    with a turn of the conversation ("另外问一下，…") and says what it is about is a new question."""
+    if same_question(message, context.topic_question):
+        return False  # asked again: answered as the first time, not read as a detail of itself
     kind = follow_up_kind(normalized, context, terms)
-    if kind == "bare":
-        return True
+    if kind == "bare":  # after an opener, an activity named ("说回摆摊，…") is the new topic, not a fact
+        return not (opened and fact_spans(_PUNCT.sub("", normalized.lower())))
     short = len(_PUNCT.sub("", normalized)) <= terms["follow_up"]["short_chars"]
-    if not context.topic_question or (kind != "marked" and not short):
+    if not context.topic_question or opened or (kind != "marked" and not short):
         return False
+    if kind != "marked" and asks_about_a_condition(normalized, context, engine):
+        return True
     alone = searcher.search(message, k=5)
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
 
 
-def _on_topic(result: SearchResult, topic_clauses: list[str]) -> SearchResult:
-    """For a follow-up, the clause under discussion comes first: the message refers back to it."""
+def topic_rules(context: Context, engine) -> list[dict]:
+    """The entitlements of the clauses under discussion (rules.yaml), in the order of those clauses."""
+    rules = getattr(engine, "rules", None)
+    if rules is None:
+        return []
+    clause_of = {rule["id"]: rules.articles[rule["article"]]["clause_id"] for rule in rules.entitlements}
+    return [rule for clause in context.topic_clauses for rule in rules.entitlements if clause_of[rule["id"]] == clause]
+
+
+def asks_about_a_condition(normalized: str, context: Context, engine) -> bool:
+    """"对年龄有要求吗" while an entitlement that compares the age is under discussion."""
+    rules = getattr(engine, "rules", None)
+    text = normalized.lower()
+    for rule in topic_rules(context, engine):
+        for condition in rule["conditions"]:
+            fact = (condition.get("compare") or {}).get("fact")
+            label = rules.facts.get(fact, {}).get("label", "") if fact else ""
+            if label and label in text:
+                return True
+    return False
+
+
+def no_requirement_note(stated: dict, entitlement_ids: list[str], engine, said: str = "") -> str:
+    """"创业担保贷款没有年龄要求" — a follow-up states a fact (an age) that an entitlement under discussion does
+    not ask about (its conditions in rules.yaml compare no such fact): the new fact changes nothing for it.
+    Entitlements `said` already says this of are left out."""
+    rules = getattr(engine, "rules", None)
+    if rules is None or stated.get("age") is None:
+        return ""
+    label = rules.facts.get("age", {}).get("label", "年龄")
+    titles = [rule["title"] for rule in rules.entitlements if rule["id"] in entitlement_ids
+              and not any((c.get("compare") or {}).get("fact") == "age" for c in rule["conditions"])
+              and f"{rule['title']}没有{label}要求" not in said]
+    return "、".join(titles) + f"没有{label}要求" if titles else ""
+
+
+def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None,
+              message: str = "") -> SearchResult:
+    """For a follow-up, the clause under discussion comes first: the message refers back to it. When several
+    clauses are under discussion ("能贷多少？另外房租能减不"), the one the message's own words rank highest
+    ("房租那个找谁" → the rent clause); with no words of its own ("这个去哪办"), the one answered last. A message
+    with words of its own (`own`: its search alone) also picks the clause's sentences ("有人多收钱咋办" → the
+    sentence on complaints, not the one the topic asked about)."""
     if not topic_clauses:
         return result
+    ranked = [hit.clause_id for hit in own.hits] if own is not None and len(topic_clauses) > 1 else []
+    order = sorted(topic_clauses, key=lambda c: (ranked.index(c) if c in ranked else len(ranked),
+                                                 topic_clauses.index(c)))
     for item in [result, *(result.by_part or [])]:
-        on_topic = [hit for hit in item.hits if hit.clause_id in topic_clauses]
+        on_topic = sorted((hit for hit in item.hits if hit.clause_id in topic_clauses),
+                          key=lambda hit: order.index(hit.clause_id))
         if on_topic:
-            item.hits = on_topic[:1] + [hit for hit in item.hits if hit is not on_topic[0]]
+            chosen = _own_sentences(on_topic[0], own, message)
+            item.hits = [chosen] + [hit for hit in item.hits if hit is not on_topic[0]]
             item.answerable = True
     return result
 
 
-def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str):
+def _own_sentences(hit: Hit, own: SearchResult | None, message: str) -> Hit:
+    """The topic's clause with its sentences in the order the message's own words rank them — when the sentence
+    they rank first shares more of the message's words than the one the topic ranked first ("要是额外收钱呢"
+    → "不得额外设置条件变相收费"; "那城管会不会赶我" shares no word with either: the topic's order stays)."""
+    mine = next((other for other in (own.hits if own is not None else []) if other.clause_id == hit.clause_id), None)
+    if mine is None or not mine.sentences or not hit.sentences or mine.sentences[0] == hit.sentences[0]:
+        return hit
+    words = set(tokenize(normalize(message))) - {""}
+    shared = lambda sentence: len(words & set(tokenize(normalize(sentence))))  # noqa: E731
+    if shared(mine.sentences[0]) <= shared(hit.sentences[0]):
+        return hit
+    return dataclasses.replace(hit, sentences=mine.sentences, sentence_scores=mine.sentence_scores)
+
+
+MAX_TOPIC_CLAUSES = 4
+
+
+def next_topic(message: str, follow_up: bool, context: Context, clauses: list[str],
+               engine=None) -> tuple[str, list[str]]:
+    """What the next follow-up refers back to. A new question is its own topic. A follow-up keeps the topic,
+    and the clauses discussed so far with the one just answered first — unless it names an entitlement of
+    its own ("那创业担保贷款呢"): then that is the topic now ("我55了有影响没" is about the loan)."""
+    if not follow_up:
+        return message, clauses
+    kept = list(dict.fromkeys(clauses + list(context.topic_clauses)))[:MAX_TOPIC_CLAUSES]
+    return (message if names_entitlement(message, engine) else context.topic_question), kept
+
+
+def names_entitlement(message: str, engine) -> bool:
+    """The message names an entitlement itself ("创业担保贷款", "以工代训") — rules.yaml `keywords`."""
+    rules = getattr(engine, "rules", None)
+    return rules is not None and bool(relevant_rules(normalize(message).lower(), None, rules, personal=False)[1])
+
+
+def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext, topic: str,
+                   stated: dict | None = None):
     """Each question's answer in full (`blocks`) and in the web chat's short form (`bubbles`), with the
     citations, the clauses answered, and whether the answer was personal / offers the screening."""
     parts = result.by_part or []
@@ -341,6 +481,10 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
         lead = headline(text if multi else question, hit, context, topic)
+        note = no_requirement_note(stated or {}, lead.entitlements, context.engine, lead.sentence) \
+            if topic and lead else ""
+        if note:  # "我55了，有影响没" about a loan with no age limit
+            lead.sentence = f"{note}。{lead.sentence}"
         block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
                              lead.sentence if lead else "")
         blocks.append(block.text)

@@ -5,7 +5,8 @@ Starts the three real services (policy service, action server, Rasa) in a tempor
 or talks to a running stack given with --url, and scores two sets side by side:
 
 * tuning — knowledge/eval/questions.yaml (the set retrieval is tuned on): answered vs refused and
-  article R@1 from the citations the bot sends in its custom payload;
+  article R@1 from the citations the bot sends in its custom payload; plus the tuning dialogues of
+  knowledge/eval/chat_tuning.yaml (the set the conversation context is tuned on), scored like the test's;
 * test — knowledge/eval/chat_test.yaml (held out, never tuned on): additionally the expected
   facts in the reply, greetings, clarifying questions and multi-turn dialogues.
 
@@ -46,6 +47,7 @@ from scripts.eval import (CHAT_SECTION_END, CHAT_SECTION_START, QUESTIONS_PATH, 
                           ratio, verdict)
 
 TEST_PATH = ROOT / "knowledge" / "eval" / "chat_test.yaml"
+TUNING_DIALOGUES_PATH = ROOT / "knowledge" / "eval" / "chat_tuning.yaml"
 REPORT_START, REPORT_END = CHAT_SECTION_START, CHAT_SECTION_END
 REQUEST_TIMEOUT_S = 30
 REPLY_SHOWN_CHARS = 220
@@ -125,20 +127,26 @@ def make_turn(raw: dict) -> Turn:
     return Turn(raw["q"], articles, facts, expect, raw.get("note", ""))
 
 
+def load_dialogues(path: Path) -> list[Item]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return [Item(raw["id"], raw["kind"], tuple(make_turn(turn) for turn in raw["turns"]), dialogue=True)
+            for raw in (data or {}).get("dialogues") or ()]
+
+
 def load_test_set(path: Path = TEST_PATH) -> list[Item]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     singles = [Item(f"q{index}", raw["kind"], (make_turn(raw),))
                for index, raw in enumerate(data["questions"], start=1)]
-    dialogues = [Item(raw["id"], raw["kind"], tuple(make_turn(turn) for turn in raw["turns"]), dialogue=True)
-                 for raw in data.get("dialogues") or ()]
-    return singles + dialogues
+    return singles + load_dialogues(path)
 
 
-def load_tuning_set(path: Path = QUESTIONS_PATH) -> list[Item]:
-    """questions.yaml carries articles only: scored on answered vs refused and R@1."""
+def load_tuning_set(path: Path = QUESTIONS_PATH, dialogues: Path = TUNING_DIALOGUES_PATH) -> list[Item]:
+    """questions.yaml carries articles only (scored on answered vs refused and R@1); the tuning dialogues
+    (chat_tuning.yaml) carry facts like the test set's."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Item(f"t{index}", raw["kind"], (make_turn({"q": raw["q"], "articles": raw["articles"]}),))
-            for index, raw in enumerate(data["questions"], start=1)]
+    singles = [Item(f"t{index}", raw["kind"], (make_turn({"q": raw["q"], "articles": raw["articles"]}),))
+               for index, raw in enumerate(data["questions"], start=1)]
+    return singles + load_dialogues(dialogues)
 
 
 # ── talking to the bot ────────────────────────────────────────────────────────
@@ -379,7 +387,7 @@ def _value(metrics: dict | None, key: str) -> str:
 
 
 def headline_table(runs: dict) -> list[str]:
-    lines = ["| measure | tuning (questions.yaml) | test (chat_test.yaml) | target (test) | |",
+    lines = ["| measure | tuning (questions.yaml + chat_tuning.yaml) | test (chat_test.yaml) | target (test) | |",
              "|---|---|---|---|---|"]
     test = (runs.get("test") or {}).get("metrics")
     for label, key in HEADLINE:
@@ -425,7 +433,8 @@ def render_section(runs: dict, meta: dict) -> str:
              "`POST /webhooks/rest/webhook` of a real Rasa + action server + policy service; each question "
              "and each dialogue is a fresh conversation; one message at a time (concurrency 1).", "",
              "* **tuning** = `knowledge/eval/questions.yaml`, the set retrieval and the chat are tuned on "
-             "(answered vs refused and R@1 only: it has no expected facts).",
+             "(answered vs refused and R@1 only: it has no expected facts), plus the tuning dialogues of "
+             "`knowledge/eval/chat_tuning.yaml` (the conversation context is tuned on them; scored like the test's).",
              "* **test** = `knowledge/eval/chat_test.yaml`, held out: written from the policy text, never tuned on.",
              "* in-scope refused = the reply carries no citation; out-of-scope honestly refused = the reply says "
              "the document does not cover or state it; R@1 = the first cited article is an expected one; "
@@ -500,6 +509,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="markdown report (chat section replaced)")
     parser.add_argument("--no-report", action="store_true", help="print only, do not write the report")
     parser.add_argument("--limit", type=int, help="only the first N items of each set (quick check)")
+    parser.add_argument("--dialogues", action="store_true", help="only the multi-turn dialogues of each set")
     return parser.parse_args(argv)
 
 
@@ -508,7 +518,8 @@ def main(argv=None) -> int:
     meta = {"when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
             "load_warning": load_warning()}
     loaders = {"tuning": load_tuning_set, "test": load_test_set}
-    sets = {name: load()[:args.limit] for name, load in loaders.items() if args.only in (None, name)}
+    sets = {name: [item for item in load() if item.dialogue or not args.dialogues][:args.limit]
+            for name, load in loaders.items() if args.only in (None, name)}
     runs = run_against(args.url, sets)
     print_summary(runs)
     if not args.no_report:

@@ -143,3 +143,36 @@ def test_nothing_is_copied_from_the_tuning_set(questions, dialogues):
             matcher.set_seq1(other)
             if matcher.real_quick_ratio() >= MAX_SIMILARITY_TO_TUNING and matcher.ratio() >= MAX_SIMILARITY_TO_TUNING:
                 pytest.fail(f"{text!r} copies the tuning question {other!r}")
+
+
+# ── the tuning dialogues (knowledge/eval/chat_tuning.yaml): the conversation context is fitted on them ──
+TUNING_DIALOGUES_PATH = EVAL_DIR / "chat_tuning.yaml"
+
+
+@pytest.fixture(scope="module")
+def tuning_dialogues():
+    loaded = yaml.safe_load(TUNING_DIALOGUES_PATH.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict) and set(loaded) <= {"shared", "dialogues"}
+    return loaded["dialogues"]
+
+
+def test_tuning_dialogues_follow_the_schema_and_cover_the_skills(tuning_dialogues):
+    test_every_dialogue_follows_the_schema(tuning_dialogues)
+    assert len(tuning_dialogues) >= 20
+    assert set(collections.Counter(dialogue["kind"] for dialogue in tuning_dialogues)) == DIALOGUE_KINDS
+    turns = [turn for dialogue in tuning_dialogues for turn in dialogue["turns"]]
+    assert {expect_of(turn) for turn in turns} == EXPECTS
+
+
+def test_tuning_and_test_dialogues_do_not_overlap(tuning_dialogues, dialogues, questions):
+    """No tuning turn copies or paraphrases closely a test turn, and no dialogue id is shared."""
+    assert not {d["id"] for d in tuning_dialogues} & {d["id"] for d in dialogues}
+    test_turns = [_fingerprint(turn["q"]) for d in dialogues for turn in d["turns"]] + \
+        [_fingerprint(item["q"]) for item in questions]
+    for text in (turn["q"] for d in tuning_dialogues for turn in d["turns"]):
+        key = _fingerprint(text)
+        matcher = difflib.SequenceMatcher(None, key)
+        for other in test_turns:
+            matcher.set_seq1(other)
+            if matcher.ratio() >= MAX_SIMILARITY_TO_TUNING:
+                pytest.fail(f"tuning turn {text!r} copies the test turn {other!r}")

@@ -123,3 +123,48 @@ def test_a_group_correction_after_the_list_recalculates(services):
         services.say(sender, message)
     corrected = reply_text(services.say(sender, "不对，我是农民工"))
     assert "5000元" in corrected
+
+
+# ── conversation context (issue 8, parts 3–5) ────────────────────────────────────────────────────────
+def test_a_guarantee_follow_up_is_answered_not_taken_for_a_yes_no_or_a_handoff(services):
+    sender = new_sender()
+    services.say(sender, "创业担保贷款最多能贷多少？")
+    for question in ("要不要担保", "用不用找人担保"):
+        reply = services.say(sender, question)
+        text = reply_text(reply)
+        assert "10万元" in first_line(reply) and cited_articles(reply)[0] == 1, question
+        assert "转接人工" not in text and "还有什么想了解的" not in text, question
+    assert "还有什么想了解的" in reply_text(services.say(sender, "好的"))
+
+
+def test_asking_the_same_question_twice_gets_the_same_answer(services):
+    sender = new_sender()
+    first = services.say(sender, "秦青优惠贷最高贷多少")
+    again = services.say(sender, "秦青优惠贷最高贷多少")
+    assert reply_text(again) == reply_text(first) and "300万元" in first_line(again)
+
+
+def test_a_correction_in_the_chat_recalculates(services):
+    sender = new_sender()
+    services.say(sender, "我是建档立卡贫困户，开小卖部能免税吗")
+    corrected = services.say(sender, "不对，我是农民工")
+    lead = first_line(corrected)
+    assert "不符合" in lead and "5000元" in lead and cited_articles(corrected)[0] == 1
+    younger = services.say(new_sender(), "我44岁，开烧烤店，秦青优惠贷能申请不")
+    assert "符合" in first_line(younger) and "不符合" not in first_line(younger)
+
+
+def test_an_age_correction_in_the_chat_recalculates(services):
+    sender = new_sender()
+    services.say(sender, "我44岁，开烧烤店，秦青优惠贷能申请不")
+    lead = first_line(services.say(sender, "不对，说错了，我48岁"))
+    assert "48岁" in lead and "不符合" in lead
+
+
+def test_the_answer_to_a_clarifying_question_is_used(services):
+    sender = new_sender()
+    assert len(buttons(services.say(sender, "有什么补贴？"))) == 5
+    reply = services.say(sender, "我是农民工，想回老家开个早点铺")
+    assert "5000元" in reply_text(reply) and 1 in cited_articles(reply)
+    where = services.say(sender, "这个钱去哪领")
+    assert "市人社局" in first_line(where)

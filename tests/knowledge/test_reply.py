@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 
 from knowledge.decision import NluHint, answer_probability
-from knowledge.reply import Context, is_follow_up, merged_facts, respond, social_kind
+from knowledge.reply import (Context, is_follow_up, merged_facts, respond, same_question, social_kind,
+                             without_opener)
 from knowledge.profile_text import parse_profile
 from knowledge.textnorm import normalize
 
@@ -199,6 +200,8 @@ def follow(searcher, engine, *messages):
         replies.append(reply)
         if reply.kind == "answer":
             context = Context(reply.topic_question, reply.topic_clauses, reply.facts or context.facts)
+        elif reply.kind == "clarify":  # the action keeps the generic question as the topic, with no clause
+            context = Context(reply.topic_question, [], context.facts)
     return replies
 
 
@@ -231,6 +234,7 @@ def test_a_described_person_asking_about_an_entitlement_is_answered_even_if_the_
 def test_a_marked_follow_up_with_a_word_the_policy_lacks_stays_on_topic(searcher, engine):
     _, chased = follow(searcher, engine, "晚上能在小区门口摆摊吗", "那城管会不会赶我")
     assert chased.follow_up and chased.citations[0]["article"] == 8
+    assert "临时摊点" in chased.parts[0].splitlines()[0]  # its words match no sentence better: the topic's stays
 
 
 def test_the_chinese_nlu_is_no_evidence_for_an_english_question(searcher, engine):
@@ -262,3 +266,107 @@ def test_the_web_bubble_has_one_short_form_per_question(searcher, engine):
 def test_replies_without_a_short_form_leave_the_bubble_empty(searcher, engine):
     assert ask(searcher, engine, "你好", "greet", 0.99).bubble == ""
     assert ask(searcher, engine, "医保怎么报销").bubble == ""
+
+
+# ── conversation context (issue 8, part 4): follow-ups, topic switches, repeats, clarification ─────────────
+def lead_of(reply) -> str:
+    return reply.parts[0].splitlines()[0]
+
+
+@pytest.mark.parametrize("text", ["好的", "嗯嗯", "不用了", "算了", "OK"])
+def test_a_bare_yes_no_or_stop_is_an_acknowledgement(text):
+    assert social_kind(normalize(text)) == "ack"
+
+
+@pytest.mark.parametrize("text", ["要不要担保", "用不用找人担保", "不用交钱吗", "算了，那社保补贴呢"])
+def test_a_yes_no_question_is_not_an_acknowledgement(text):
+    assert social_kind(normalize(text)) == ""
+
+
+def test_a_guarantee_question_read_as_deny_is_answered_in_the_loan_context(searcher, engine):
+    context = loan_context(searcher, engine)
+    reply = ask(searcher, engine, "要不要担保", "deny", 0.9, context)
+    assert reply.kind == "answer" and reply.follow_up and reply.citations[0]["clause_id"] == "baoji-2020-49:2.1"
+    assert "10万元" in lead_of(reply)
+    assert ask(searcher, engine, "好的", "affirm", 0.95, context).social == "ack"
+
+
+def test_an_opener_is_dropped_and_a_bare_follow_up_behind_it_stays_on_topic(searcher, engine):
+    assert without_opener("另外问一下，摆摊要交占道费吗") == "摆摊要交占道费吗"
+    assert without_opener("By the way, where do I apply?").lower() == "where do i apply?"
+    assert without_opener("另外") == "另外" and without_opener("对面小区能摆摊吗") == "对面小区能摆摊吗"
+    context = loan_context(searcher, engine)
+    where = ask(searcher, engine, "对了，这个去哪办", context=context)
+    assert where.follow_up and "市人社局" in lead_of(where)
+    back = ask(searcher, engine, "说回摆摊，占道经营要交钱吗", context=context)
+    assert not back.follow_up and back.citations[0]["article"] == 7
+
+
+def test_the_same_question_again_is_not_read_as_a_follow_up_of_itself(searcher, engine):
+    assert same_question("秦青优惠贷最高贷多少？", "秦青优惠贷 最高贷多少")
+    first, again = follow(searcher, engine, "秦青优惠贷最高贷多少", "秦青优惠贷最高贷多少")
+    assert not again.follow_up and again.parts == first.parts
+
+
+def test_a_question_on_a_condition_of_the_topic_stays_on_it(searcher, engine):
+    _, age = follow(searcher, engine, "秦青优惠贷最高贷多少", "对年龄有要求吗")
+    assert age.follow_up and age.citations[0]["article"] == 1 and "45岁" in text_of(age)
+
+
+def test_the_follow_up_picks_the_clause_its_own_words_name_among_those_under_discussion(searcher, engine):
+    both, rent, loan = follow(searcher, engine, "想开个面馆，能贷多少？另外房东的房租能减不",
+                              "减房租这块归哪个部门", "贷款呢，要找人担保不")
+    assert {c["article"] for c in both.citations} >= {1, 8}
+    assert rent.follow_up and rent.citations[0]["article"] == 8 and "市发改委" in lead_of(rent)
+    assert loan.citations[0]["article"] == 1 and "10万元" in text_of(loan)
+
+
+def test_a_follow_up_naming_an_entitlement_becomes_the_topic(searcher, engine):
+    _, loan, older = follow(searcher, engine, "我是下岗职工，开了个小吃店，一次性创业补贴能领吗", "那创业担保贷款呢",
+                            "我56岁了有影响吗")
+    assert loan.follow_up and loan.topic_question == "那创业担保贷款呢"
+    assert older.follow_up and "创业担保贷款没有年龄要求" in lead_of(older)
+
+
+def test_where_to_complain_stays_on_the_topic(searcher, engine):
+    _, where = follow(searcher, engine, "工地老板拖欠工资不给，政府管不管", "找哪个部门投诉")
+    assert where.follow_up and where.citations[0]["article"] == 12 and "市人社局" in lead_of(where)
+
+
+def test_an_english_follow_up_resolves_against_the_topic(searcher, engine):
+    context = loan_context(searcher, engine)
+    for question in ("Where do I apply?", "Which office handles it?"):
+        reply = ask(searcher, engine, question, "out_of_scope", 0.9, context)
+        assert reply.follow_up and "市人社局" in lead_of(reply), question
+
+
+def test_the_answer_to_a_clarifying_question_is_used(searcher, engine):
+    asked, facts, where = follow(searcher, engine, "有啥补助？", "我是农民工，想回老家开个早点铺", "这个钱去哪领")
+    assert asked.kind == "clarify" and asked.topic_question == "有啥补助？" and len(asked.buttons) == 5
+    assert facts.kind == "answer" and facts.personal and "5000元" in text_of(facts)
+    assert where.follow_up and "市人社局" in lead_of(where)
+    _, picked = follow(searcher, engine, "有啥补助？", "以工代训")
+    assert picked.kind == "answer" and picked.citations[0]["article"] == 2 and "600元" in text_of(picked)
+
+
+def test_a_second_generic_question_after_a_clarification_is_clarified_again(searcher, engine):
+    _, again = follow(searcher, engine, "有什么补贴？", "有啥优惠政策")
+    assert again.kind == "clarify"
+
+
+def test_a_follow_up_with_words_of_its_own_quotes_the_sentence_they_ask_about(searcher, engine):
+    _, extra = follow(searcher, engine, "个体户登记注册收费吗", "要是额外变相收费呢")
+    assert extra.follow_up and extra.citations[0]["article"] == 7
+    assert "不得额外设置条件变相收费" in text_of(extra)
+
+
+@pytest.mark.parametrize("text, age", [("我都60了还能贷吗", 60), ("我55了，有影响没", 55), ("我已经48啦", 48),
+                                       ("我借了10万了", None), ("我有2个娃了", None)])
+def test_an_age_said_without_sui_is_read(text, age):
+    assert parse_profile(text, today=TODAY).age == age
+
+
+def test_an_age_in_a_follow_up_says_the_loan_has_no_age_limit(searcher, engine):
+    _, _, older = follow(searcher, engine, "我是农民工，开了个小超市，创业担保贷款能贷多少", "那秦青优惠贷呢", "我都60了")
+    assert "秦青优惠贷" in lead_of(older) and "不符合" in lead_of(older)
+    assert lead_of(older).count("创业担保贷款没有年龄要求") <= 1
