@@ -14,10 +14,12 @@ Nothing here is invented: every figure comes from the engine's parameters or fro
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
+from .entitlement_format import show_value, tidy
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize, squeeze_spaces
 
@@ -132,9 +134,39 @@ def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None
         lines = [_benefit_line(items[name]) for name in shown]
     if not lines:
         return None
+    lines += [line for line in (headcount_total(q, rule, engine.parameters, context.terms)
+                                for rule in chosen if rule["id"] in shown) if line]
     citations = [_entitlement_citation(items[name], rules) for name in shown
                  if hit is None or items[name]["clause_id"] != hit.clause_id]
     return Lead("；".join(lines) + "。", citations, personal=bool(facts), entitlements=shown)
+
+
+def headcount(q: str, terms: dict) -> int:
+    """The number of people a question about a total names ("招了3个贫困劳动力，一共最多补多少" → 3), else 0."""
+    spec = (terms or {}).get("totals") or {}
+    if not any(word in q for word in spec.get("words", [])):
+        return 0
+    for entry in spec.get("headcount", []):
+        match = re.search(entry[3:] if entry.startswith("re:") else re.escape(entry), q)
+        if match:
+            return int(match.group(1))
+    return 0
+
+
+def headcount_total(q: str, rule: dict, parameters, terms: dict) -> str:
+    """"3人合计最多10800元（每人最多3600元×3人）" for an entitlement with a per-person maximum (rules.yaml
+    `per_person`, a product of dated parameters), when the question asks the total for several people."""
+    count = headcount(q, terms)
+    names = rule.get("per_person") or []
+    if count < 2 or not names:
+        return ""
+    values = [parameters[name].value for name in names]
+    if any(not isinstance(value, (int, float)) or isinstance(value, bool) for value in values):
+        return ""
+    unit = parameters[names[0]].unit
+    per = tidy(math.prod(values))
+    return (f"{rule['title']}{count}人合计最多{show_value(tidy(per * count), unit)}"
+            f"（每人最多{show_value(per, unit)}×{count}人）")
 
 
 def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, list[dict]] | None:
@@ -206,7 +238,8 @@ def facts_echo(facts: dict, rules) -> str:
 def _request_facts(facts: dict) -> dict:
     """Known facts; an absent list is unknown (null), never "none of them"."""
     return {"age": facts.get("age"), "groups": facts.get("groups") or None,
-            "activities": facts.get("activities") or None}
+            "activities": facts.get("activities") or None,
+            "hires": None}  # the chat does not ask whom an employer hired: unknown, never "nobody"
 
 
 def _benefit_line(item: dict) -> str:
