@@ -98,6 +98,31 @@ def test_a_bare_generic_question_gets_a_clarifying_question(searcher, engine):
     assert titles[:4] == ["创业补贴", "社保补贴", "以工代训", "房租奖补"] and "帮我算算" in titles
 
 
+@pytest.mark.parametrize("message", ["补助怎么领", "能给多少钱", "补贴一般发多少"])
+def test_a_bare_how_much_or_how_to_claim_question_gets_a_clarifying_question(searcher, engine, message):
+    reply = ask(searcher, engine, message)
+    assert reply.kind == "clarify" and not reply.citations and len(reply.buttons) >= 4
+
+
+def test_a_named_subsidy_is_not_a_generic_question(searcher, engine):
+    reply = ask(searcher, engine, "创业补贴怎么领")
+    assert reply.kind == "answer" and "5000元" in text_of(reply)
+
+
+def test_a_total_for_several_people_multiplies_the_per_person_maximum(searcher, engine):
+    text = text_of(ask(searcher, engine, "厂里新招了三个贫困劳动力搞以工代训，总共最多补多少"))
+    assert "3人合计最多10800元（每人最多3600元×3人）" in text
+    assert "不符合" not in text.split("依据")[0]  # whom an employer hired is not asked: unknown, never "nobody"
+    single = text_of(ask(searcher, engine, "以工代训补贴每个人最多能拿多少钱"))
+    assert "合计" not in single  # no headcount stated: the per-person figure only
+
+
+def test_dialect_is_read_as_standard_chinese(searcher, engine):
+    reply = ask(searcher, engine, "额屋里是贫困户，开个小铺子税能少交点不")
+    assert reply.kind == "answer" and reply.citations[0]["article"] == 1
+    assert "14400元" in text_of(reply)
+
+
 def test_the_same_generic_question_with_facts_is_answered(searcher, engine):
     reply = ask(searcher, engine, "我是农民工，开了个面馆，有什么补贴？")
     assert reply.kind == "answer" and "5000元" in text_of(reply)
