@@ -27,7 +27,7 @@ _PHRASES = re.compile(r"[^，,；;。：:]+")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
 _PERIOD = re.compile(r"\d+\s*(?:个月|年|天)|年内|年底前|期限")
 _MISSING_WORDS = {"place": "具体办理地点", "documents": "需要的材料", "procedure": "具体办理流程",
-                  "amount": "具体金额或标准", "duration": "具体期限"}
+                  "amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或利息"}
 _VERDICT_LINE = re.compile(r"^(符合|不符合|待确认)：(.*?)(?:（([^（）]*)）)?$")
 
 
@@ -61,8 +61,11 @@ def headline(question: str, hit: Hit, context: HeadlineContext, topic: str = "")
         personal = lead.sentence if lead and context.stated else ""
         return Lead(where + personal, lead.citations if lead else [], bool(personal),
                     lead.entitlements if lead else [])
+    gap = _unstated_line(details, quotes, hit, lead)
     if lead:
-        return lead
+        return Lead(gap + lead.sentence, lead.citations, lead.personal, lead.entitlements) if gap else lead
+    if gap:
+        return Lead(gap)
     for sentence in (_amount_line(details, quotes, hit), _period_line(details, quotes),
                      _yes_no_line(question, q, quotes, context.terms), _who_line(q, quotes, context)):
         if sentence:
@@ -362,6 +365,18 @@ def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | No
     if missing:
         line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
     return line + "。"
+
+
+def _unstated_line(details: list[str], quotes: list[str], hit: Hit, lead: Lead | None) -> str:
+    """A rate or a period asked for that neither the quote nor the entitlement's wording states ("贷款利息多少",
+    "失业金能领几个月"): say so first, so the quote that follows is not mistaken for the answer."""
+    stated = quotes + ([lead.sentence] if lead else [])
+    missing = [d for d in ("rate", "duration") if d in details and not has_evidence(d, stated, explicit=True)]
+    if not missing:
+        return ""
+    contact = departments_text(hit.departments)
+    return (f"政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}"
+            + (f"，请咨询{contact}。" if contact else "。"))
 
 
 def _phrase_with(pattern: re.Pattern, quotes: list[str]) -> str:

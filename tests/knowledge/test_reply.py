@@ -117,6 +117,16 @@ def test_a_total_for_several_people_multiplies_the_per_person_maximum(searcher, 
     assert "合计" not in single  # no headcount stated: the per-person figure only
 
 
+def test_a_rate_the_text_does_not_state_is_said_to_be_missing_before_the_quote(searcher, engine):
+    reply = ask(searcher, engine, "创业担保贷款的利息是多少", "ask_loan", 0.9)
+    assert text_of(reply).startswith("政策原文没有写明利率或利息")
+
+
+def test_a_period_the_quote_states_is_not_called_missing(searcher, engine):
+    text = text_of(ask(searcher, engine, "个体户的税费减免能享受几年"))
+    assert "没有写明" not in text and "3年" in text
+
+
 def test_dialect_is_read_as_standard_chinese(searcher, engine):
     reply = ask(searcher, engine, "额屋里是贫困户，开个小铺子税能少交点不")
     assert reply.kind == "answer" and reply.citations[0]["article"] == 1
