@@ -28,6 +28,8 @@ _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
 _PERIOD = re.compile(r"\d+\s*(?:个月|年|天)|年内|年底前|期限")
 _MISSING_WORDS = {"place": "具体办理地点", "documents": "需要的材料", "procedure": "具体办理流程",
                   "amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或利息"}
+# "关了好几个月", "干了几年了": a period the asker states, not one asked for
+_NOT_ASKED_PERIOD = re.compile(r"好几(?:个月|年|天)|几(?:个月|年|天)(?:前|了|来|都)")
 _VERDICT_LINE = re.compile(r"^(符合|不符合|待确认)：(.*?)(?:（([^（）]*)）)?$")
 
 
@@ -61,7 +63,7 @@ def headline(question: str, hit: Hit, context: HeadlineContext, topic: str = "")
         personal = lead.sentence if lead and context.stated else ""
         return Lead(where + personal, lead.citations if lead else [], bool(personal),
                     lead.entitlements if lead else [])
-    gap = _unstated_line(details, quotes, hit, lead)
+    gap = _unstated_line(q, quotes, hit, lead)
     if lead:
         return Lead(gap + lead.sentence, lead.citations, lead.personal, lead.entitlements) if gap else lead
     if gap:
@@ -82,15 +84,27 @@ def _mentions(q: str, words: list[str]) -> bool:
     return any(normalize(word).lower() in q for word in words or [])
 
 
-def relevant_rules(q: str, hit: Hit | None, rules, personal: bool) -> tuple[list[dict], set[str]]:
-    """(rules the question is about, ids named specifically). A specific name wins anywhere; a generic topic
-    word counts for the clause retrieval found, or — for a personal question — for any clause."""
+def relevant_rules(q: str, hit: Hit | None, rules, personal: bool,
+                   generic: frozenset = frozenset()) -> tuple[list[dict], set[str]]:
+    """(rules the question is about, ids named specifically). A specific name wins anywhere; a topic word
+    counts for the clause retrieval found, or — for a personal question — for any clause. A generic word
+    (`generic`: 补贴, 扶持 …) alone names no entitlement unless the person described themselves: "娃上幼儿园
+    给补贴不" is not about the 一次性创业补贴 of the clause retrieval happened to find."""
     specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))]
     if specific:
         return specific, {rule["id"] for rule in specific}
-    topical = [rule for rule in rules.entitlements if _mentions(q, rule.get("topics"))
+    topical = [rule for rule in rules.entitlements if _mentions(q, _topics(rule, frozenset() if personal else generic))
                and (personal or (hit is not None and _clause_of(rules, rule) == hit.clause_id))]
     return topical, set()
+
+
+def _topics(rule: dict, generic: frozenset) -> list[str]:
+    return [word for word in rule.get("topics") or [] if normalize(word).lower() not in generic]
+
+
+def generic_words(terms: dict | None) -> frozenset:
+    """The words that name no particular benefit (dialogue.yaml clarify.generic)."""
+    return frozenset(((terms or {}).get("clarify") or {}).get("generic") or [])
 
 
 def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> Hit:
@@ -103,7 +117,10 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
         return hits[0]
     q = normalize(question or "").lower()
     specific = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("keywords"))}
-    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("topics"))}
+    # A generic word (补贴, 扶持: the clarify list of dialogue.yaml) names no clause: "家政服务有啥扶持" stays with
+    # the clause retrieval found; a topic such as 登记 or 占道 does.
+    generic = generic_words(context.terms)
+    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, _topics(rule, generic))}
     for wanted, depth in ((specific, 5), (topical, 3)):
         if wanted and hits[0].clause_id not in wanted:
             better = next((hit for hit in hits[:depth] if hit.clause_id in wanted), None)
@@ -123,7 +140,7 @@ def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None
     # Someone who described themselves (age, group) is told about any entitlement of the topic; an activity
     # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count.
     described = bool(facts.get("age") or facts.get("groups"))
-    chosen, specific = relevant_rules(q, hit, rules, personal=described)
+    chosen, specific = relevant_rules(q, hit, rules, personal=described, generic=generic_words(context.terms))
     if context.live is not None:
         chosen = [rule for rule in chosen if _clause_of(rules, rule) in context.live]
     if not chosen:
@@ -367,11 +384,12 @@ def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | No
     return line + "。"
 
 
-def _unstated_line(details: list[str], quotes: list[str], hit: Hit, lead: Lead | None) -> str:
+def _unstated_line(q: str, quotes: list[str], hit: Hit, lead: Lead | None) -> str:
     """A rate or a period asked for that neither the quote nor the entitlement's wording states ("贷款利息多少",
     "失业金能领几个月"): say so first, so the quote that follows is not mistaken for the answer."""
     stated = quotes + ([lead.sentence] if lead else [])
-    missing = [d for d in ("rate", "duration") if d in details and not has_evidence(d, stated, explicit=True)]
+    asked = asked_details(_NOT_ASKED_PERIOD.sub("", q))
+    missing = [d for d in ("rate", "duration") if d in asked and not has_evidence(d, stated, explicit=True)]
     if not missing:
         return ""
     contact = departments_text(hit.departments)

@@ -125,6 +125,13 @@ def test_a_rate_the_text_does_not_state_is_said_to_be_missing_before_the_quote(s
 def test_a_period_the_quote_states_is_not_called_missing(searcher, engine):
     text = text_of(ask(searcher, engine, "个体户的税费减免能享受几年"))
     assert "没有写明" not in text and "3年" in text
+    stated = text_of(ask(searcher, engine, "店里生意停了好几个月，房租能减点不"))  # a period stated, not asked
+    assert "没有写明具体期限" not in stated
+
+
+def test_a_generic_word_does_not_move_the_answer_to_another_clause(searcher, engine):
+    reply = ask(searcher, engine, "家政服务 有啥扶持")
+    assert reply.citations[0]["article"] == 4
 
 
 def test_dialect_is_read_as_standard_chinese(searcher, engine):
