@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
 from .entitlement_format import show_value, tidy
+from .profile_text import load_terms
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize, squeeze_spaces
 
@@ -156,9 +157,26 @@ def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None
         return None
     lines += [line for line in (headcount_total(q, rule, engine.parameters, context.terms)
                                 for rule in chosen if rule["id"] in shown) if line]
+    lines += denial_lines(q, [rule for rule in chosen if rule["id"] in shown], rules)
     citations = [_entitlement_citation(items[name], rules) for name in shown
                  if hit is None or items[name]["clause_id"] != hit.clause_id]
     return Lead("；".join(lines) + "。", citations, personal=bool(facts), entitlements=shown)
+
+
+def denial_lines(q: str, shown: list[dict], rules) -> list[str]:
+    """"您说的“毕业快3年”超过了“离校2年内（未就业）高校毕业生”的期限": a statement that rules out a group the
+    shown entitlements name (profile_terms.yaml `denials`), said in the person's own words."""
+    lines = []
+    for kind, names in load_terms().denials.items():
+        vocabulary = getattr(rules, kind, {})
+        for name, matcher in names.items():
+            spans = matcher.spans(q)
+            named = any(name in condition.get("any_group", []) + condition.get("hires_any", [])
+                        for rule in shown for condition in rule["conditions"])
+            if spans and named and name in vocabulary:
+                start, end = spans[0]
+                lines.append(f"您说的“{q[start:end]}”超过了“{vocabulary[name]}”的期限，按这一身份不符合")
+    return lines
 
 
 def headcount(q: str, terms: dict) -> int:

@@ -134,6 +134,13 @@ def test_a_generic_word_does_not_move_the_answer_to_another_clause(searcher, eng
     assert reply.citations[0]["article"] == 4
 
 
+def test_graduating_too_long_ago_is_said_in_the_persons_own_words(searcher, engine):
+    reply = ask(searcher, engine, "大学毕业5年了，在超市做兼职，社保补贴有没有")
+    lead = reply.parts[0].splitlines()[0]
+    assert "毕业5年" in lead and "超过了“离校2年内（未就业）高校毕业生”的期限" in lead and "不符合" in lead
+    assert "graduate_2y" not in (reply.facts.get("groups") or [])
+
+
 def test_dialect_is_read_as_standard_chinese(searcher, engine):
     reply = ask(searcher, engine, "额屋里是贫困户，开个小铺子税能少交点不")
     assert reply.kind == "answer" and reply.citations[0]["article"] == 1
