@@ -83,3 +83,11 @@ def test_dialect_rules_never_touch_the_documents_words():
     # 额 in 额度/限额/额外/金额 is the word "amount", not the dialect "I"
     for text in ("个贷最高额度20万元", "每户每年14400元限额的税费减免", "不得额外设置条件", "补贴金额按规定"):
         assert normalize(text) == text.lower()
+
+
+def test_english_words_for_the_whole_document_expand_to_its_terms():
+    for question, term in (("Can I do remote work or work from home?", "远程办公"),
+                           ("Is there training for e-sports jobs?", "电子竞技"),
+                           ("Who handles labour arbitration?", "仲裁"),
+                           ("Are there workshops near home for villagers?", "就地就近")):
+        assert term in expand(normalize(question))[0], question
