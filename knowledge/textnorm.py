@@ -2,7 +2,8 @@
 
 normalize(text) applies, in order: Traditional→Simplified (OpenCC t2s), full→half width,
 whitespace repair (drop spaces inside Chinese text such as "20 万元"), Chinese numerals to
-Arabic (二十万 → 20万, 三十五 → 35) and domain typo correction from lexicon/typos.txt.
+Arabic (二十万 → 20万, 三十五 → 35), domain typo correction from lexicon/typos.txt and Shaanxi
+dialect words in standard Chinese from lexicon/dialect.txt (额们 → 我们, 屋里 → 家里, 咧 → 了).
 The same function runs over document sentences before BM25 tokenisation so both sides agree.
 """
 from __future__ import annotations
