@@ -25,7 +25,7 @@ APP_PY    := $(APP_VENV)/bin/python
 RASA      := env HOME=$(CACHE)/home $(RASA_VENV)/bin/rasa
 MODEL     := models/policy-bot.tar.gz
 # The NLU tokenizer normalises text with knowledge/textnorm.py and its typo list (bot/nlu.py).
-NLU_CODE := bot/nlu.py knowledge/textnorm.py knowledge/lexicon/typos.txt
+NLU_CODE := bot/nlu.py bot/intent_guard.py knowledge/textnorm.py knowledge/lexicon/typos.txt knowledge/lexicon/dialect.txt
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard knowledge/dict/*.txt) $(NLU_CODE)
 
 .PHONY: help venvs browser train index run test test-unit test-rasa audit eval bench clean

@@ -8,7 +8,6 @@ knowledge library (pure Python, no index or model) rather than keeping a copy in
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,9 +22,8 @@ from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_K
                                        TEXT)
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.intent_guard import MAX_CHARS, MAX_LATIN_WORDS, is_misfiled
 from knowledge.textnorm import normalize
-
-_WORDS = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")  # a Chinese character or a Latin word counts as one
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
@@ -42,22 +40,11 @@ class NormalizingJiebaTokenizer(JiebaTokenizer):
         return self._apply_token_pattern(tokens)
 
 
-# Intents that steer the conversation itself. People say them briefly ("好的", "不用了", "算了", "没帮助", "帮我算算");
-# a longer message classified as one of them is almost always a question (seen on the tuning set:
-# "企业用工多了能不能共享给别的企业" → feedback_positive, "对需要办理行业准入许可的有何便利措施" → deny).
-CONTROL_INTENTS = frozenset({"affirm", "deny", "stop", "thanks", "goodbye", "feedback_positive", "feedback_negative",
-                             "check_entitlements"})
-
-
-HANDOFF_INTENT = "human_handoff"
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ControlIntentGuard(GraphComponent, IntentClassifier):
-    """Turns a long message's control intent into nlu_fallback, so it reaches the answer decision
-    (action_answer_policy) instead of a yes/no or feedback rule. Buttons send payloads, which skip the NLU.
-    A human_handoff without any word that asks for a person (`handoff_cues`: 人工, 客服, 工作人员 …) is a
-    question too: "用不用找人担保" asks about the loan's guarantee, not for an agent."""
+    """Turns an intent the message cannot mean (bot.intent_guard: a long message's control intent, an English
+    question's handoff, a handoff that asks for nobody) into nlu_fallback, so it reaches the answer decision
+    (action_answer_policy) instead of a yes/no, feedback or handoff rule. Buttons send payloads, which skip the NLU."""
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -65,11 +52,12 @@ class ControlIntentGuard(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"max_chars": 12, "handoff_cues": []}
+        return {"max_chars": MAX_CHARS, "max_latin_words": MAX_LATIN_WORDS, "handoff_cues": []}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.max_chars = int(config["max_chars"])
-        self.handoff_cues = [normalize(str(cue)).lower() for cue in config.get("handoff_cues") or []]
+        self.max_latin_words = int(config.get("max_latin_words", MAX_LATIN_WORDS))
+        self.handoff_cues = tuple(normalize(str(cue)).lower() for cue in config.get("handoff_cues") or [])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -80,10 +68,8 @@ class ControlIntentGuard(GraphComponent, IntentClassifier):
         for message in messages:
             intent = message.get(INTENT) or {}
             text = normalize(message.get(TEXT) or "")
-            name = intent.get(INTENT_NAME_KEY)
-            unasked_handoff = name == HANDOFF_INTENT and self.handoff_cues and \
-                not any(cue in text.lower() for cue in self.handoff_cues)
-            if (name in CONTROL_INTENTS and len(_WORDS.findall(text)) > self.max_chars) or unasked_handoff:
+            if is_misfiled(intent.get(INTENT_NAME_KEY), text, self.max_chars, self.max_latin_words,
+                           self.handoff_cues):
                 fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
                             PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)}
                 message.set(INTENT, fallback, add_to_output=True)

@@ -48,6 +48,8 @@ def _referenced_parameters(rule: dict) -> Iterable[tuple[str, bool]]:
         yield total["per_hire_month"]["cap"], True
     if "period" in rule:
         yield rule["period"], False
+    for name in rule.get("per_person", []):
+        yield name, True
     for note in rule.get("notes", []):
         if "while" in note:
             yield note["while"], False

@@ -14,10 +14,13 @@ Nothing here is invented: every figure comes from the engine's parameters or fro
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
+from .entitlement_format import show_value, tidy
+from .profile_text import load_terms
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize, squeeze_spaces
 
@@ -25,7 +28,9 @@ _PHRASES = re.compile(r"[^，,；;。：:]+")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
 _PERIOD = re.compile(r"\d+\s*(?:个月|年|天)|年内|年底前|期限")
 _MISSING_WORDS = {"place": "具体办理地点", "documents": "需要的材料", "procedure": "具体办理流程",
-                  "amount": "具体金额或标准", "duration": "具体期限"}
+                  "amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或利息"}
+# "关了好几个月", "干了几年了": a period the asker states, not one asked for
+_NOT_ASKED_PERIOD = re.compile(r"好几(?:个月|年|天)|几(?:个月|年|天)(?:前|了|来|都)")
 _VERDICT_LINE = re.compile(r"^(符合|不符合|待确认)：(.*?)(?:（([^（）]*)）)?$")
 
 
@@ -59,8 +64,11 @@ def headline(question: str, hit: Hit, context: HeadlineContext, topic: str = "")
         personal = lead.sentence if lead and context.stated else ""
         return Lead(where + personal, lead.citations if lead else [], bool(personal),
                     lead.entitlements if lead else [])
+    gap = _unstated_line(q, quotes, hit, lead)
     if lead:
-        return lead
+        return Lead(gap + lead.sentence, lead.citations, lead.personal, lead.entitlements) if gap else lead
+    if gap:
+        return Lead(gap)
     for sentence in (_amount_line(details, quotes, hit), _period_line(details, quotes),
                      _yes_no_line(question, q, quotes, context.terms), _who_line(q, quotes, context)):
         if sentence:
@@ -77,15 +85,27 @@ def _mentions(q: str, words: list[str]) -> bool:
     return any(normalize(word).lower() in q for word in words or [])
 
 
-def relevant_rules(q: str, hit: Hit | None, rules, personal: bool) -> tuple[list[dict], set[str]]:
-    """(rules the question is about, ids named specifically). A specific name wins anywhere; a generic topic
-    word counts for the clause retrieval found, or — for a personal question — for any clause."""
+def relevant_rules(q: str, hit: Hit | None, rules, personal: bool,
+                   generic: frozenset = frozenset()) -> tuple[list[dict], set[str]]:
+    """(rules the question is about, ids named specifically). A specific name wins anywhere; a topic word
+    counts for the clause retrieval found, or — for a personal question — for any clause. A generic word
+    (`generic`: 补贴, 扶持 …) alone names no entitlement unless the person described themselves: "娃上幼儿园
+    给补贴不" is not about the 一次性创业补贴 of the clause retrieval happened to find."""
     specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))]
     if specific:
         return specific, {rule["id"] for rule in specific}
-    topical = [rule for rule in rules.entitlements if _mentions(q, rule.get("topics"))
+    topical = [rule for rule in rules.entitlements if _mentions(q, _topics(rule, frozenset() if personal else generic))
                and (personal or (hit is not None and _clause_of(rules, rule) == hit.clause_id))]
     return topical, set()
+
+
+def _topics(rule: dict, generic: frozenset) -> list[str]:
+    return [word for word in rule.get("topics") or [] if normalize(word).lower() not in generic]
+
+
+def generic_words(terms: dict | None) -> frozenset:
+    """The words that name no particular benefit (dialogue.yaml clarify.generic)."""
+    return frozenset(((terms or {}).get("clarify") or {}).get("generic") or [])
 
 
 def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> Hit:
@@ -98,7 +118,10 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
         return hits[0]
     q = normalize(question or "").lower()
     specific = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("keywords"))}
-    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, rule.get("topics"))}
+    # A generic word (补贴, 扶持: the clarify list of dialogue.yaml) names no clause: "家政服务有啥扶持" stays with
+    # the clause retrieval found; a topic such as 登记 or 占道 does.
+    generic = generic_words(context.terms)
+    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, _topics(rule, generic))}
     for wanted, depth in ((specific, 5), (topical, 3)):
         if wanted and hits[0].clause_id not in wanted:
             better = next((hit for hit in hits[:depth] if hit.clause_id in wanted), None)
@@ -118,7 +141,7 @@ def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None
     # Someone who described themselves (age, group) is told about any entitlement of the topic; an activity
     # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count.
     described = bool(facts.get("age") or facts.get("groups"))
-    chosen, specific = relevant_rules(q, hit, rules, personal=described)
+    chosen, specific = relevant_rules(q, hit, rules, personal=described, generic=generic_words(context.terms))
     if context.live is not None:
         chosen = [rule for rule in chosen if _clause_of(rules, rule) in context.live]
     if not chosen:
@@ -132,9 +155,56 @@ def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None
         lines = [_benefit_line(items[name]) for name in shown]
     if not lines:
         return None
+    lines += [line for line in (headcount_total(q, rule, engine.parameters, context.terms)
+                                for rule in chosen if rule["id"] in shown) if line]
+    lines += denial_lines(q, [rule for rule in chosen if rule["id"] in shown], rules)
     citations = [_entitlement_citation(items[name], rules) for name in shown
                  if hit is None or items[name]["clause_id"] != hit.clause_id]
     return Lead("；".join(lines) + "。", citations, personal=bool(facts), entitlements=shown)
+
+
+def denial_lines(q: str, shown: list[dict], rules) -> list[str]:
+    """"您说的“毕业快3年”超过了“离校2年内（未就业）高校毕业生”的期限": a statement that rules out a group the
+    shown entitlements name (profile_terms.yaml `denials`), said in the person's own words."""
+    lines = []
+    for kind, names in load_terms().denials.items():
+        vocabulary = getattr(rules, kind, {})
+        for name, matcher in names.items():
+            spans = matcher.spans(q)
+            named = any(name in condition.get("any_group", []) + condition.get("hires_any", [])
+                        for rule in shown for condition in rule["conditions"])
+            if spans and named and name in vocabulary:
+                start, end = spans[0]
+                lines.append(f"您说的“{q[start:end]}”超过了“{vocabulary[name]}”的期限，按这一身份不符合")
+    return lines
+
+
+def headcount(q: str, terms: dict) -> int:
+    """The number of people a question about a total names ("招了3个贫困劳动力，一共最多补多少" → 3), else 0."""
+    spec = (terms or {}).get("totals") or {}
+    if not any(word in q for word in spec.get("words", [])):
+        return 0
+    for entry in spec.get("headcount", []):
+        match = re.search(entry[3:] if entry.startswith("re:") else re.escape(entry), q)
+        if match:
+            return int(match.group(1))
+    return 0
+
+
+def headcount_total(q: str, rule: dict, parameters, terms: dict) -> str:
+    """"3人合计最多10800元（每人最多3600元×3人）" for an entitlement with a per-person maximum (rules.yaml
+    `per_person`, a product of dated parameters), when the question asks the total for several people."""
+    count = headcount(q, terms)
+    names = rule.get("per_person") or []
+    if count < 2 or not names:
+        return ""
+    values = [parameters[name].value for name in names]
+    if any(not isinstance(value, (int, float)) or isinstance(value, bool) for value in values):
+        return ""
+    unit = parameters[names[0]].unit
+    per = tidy(math.prod(values))
+    return (f"{rule['title']}{count}人合计最多{show_value(tidy(per * count), unit)}"
+            f"（每人最多{show_value(per, unit)}×{count}人）")
 
 
 def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, list[dict]] | None:
@@ -206,7 +276,8 @@ def facts_echo(facts: dict, rules) -> str:
 def _request_facts(facts: dict) -> dict:
     """Known facts; an absent list is unknown (null), never "none of them"."""
     return {"age": facts.get("age"), "groups": facts.get("groups") or None,
-            "activities": facts.get("activities") or None}
+            "activities": facts.get("activities") or None,
+            "hires": None}  # the chat does not ask whom an employer hired: unknown, never "nobody"
 
 
 def _benefit_line(item: dict) -> str:
@@ -329,6 +400,19 @@ def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | No
     if missing:
         line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
     return line + "。"
+
+
+def _unstated_line(q: str, quotes: list[str], hit: Hit, lead: Lead | None) -> str:
+    """A rate or a period asked for that neither the quote nor the entitlement's wording states ("贷款利息多少",
+    "失业金能领几个月"): say so first, so the quote that follows is not mistaken for the answer."""
+    stated = quotes + ([lead.sentence] if lead else [])
+    asked = asked_details(_NOT_ASKED_PERIOD.sub("", q))
+    missing = [d for d in ("rate", "duration") if d in asked and not has_evidence(d, stated, explicit=True)]
+    if not missing:
+        return ""
+    contact = departments_text(hit.departments)
+    return (f"政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}"
+            + (f"，请咨询{contact}。" if contact else "。"))
 
 
 def _phrase_with(pattern: re.Pattern, quotes: list[str]) -> str:

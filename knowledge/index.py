@@ -28,7 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from .encoders import Encoder, make_encoder
-from .textnorm import TYPOS_FILE, HomophoneCorrector, normalize
+from .textnorm import DIALECT_FILE, TYPOS_FILE, HomophoneCorrector, normalize
 from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwords, tokenize, user_terms
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class IndexCorrupt(ValueError):
 def lexicon_hash() -> str:
     """Tokenisation depends on these files: a change makes persisted tokens stale."""
     digest = hashlib.sha1(str(FORMAT_VERSION).encode())
-    for path in sorted(DICT_DIR.glob("*")) + [STOPWORDS_FILE, TYPOS_FILE]:
+    for path in sorted(DICT_DIR.glob("*")) + [STOPWORDS_FILE, TYPOS_FILE, DIALECT_FILE]:
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

@@ -84,6 +84,7 @@ class Terms:
     not_age_followers: re.Pattern
     yes_no: dict[str, tuple[_Matcher, _Matcher]]  # fact → (no, yes)
     months_patterns: list[re.Pattern]
+    denials: dict[str, dict[str, _Matcher]]  # "groups" → name → statements that rule it out
 
 
 @functools.lru_cache(maxsize=2)
@@ -119,6 +120,8 @@ def load_terms(path: str | Path = TERMS_FILE) -> Terms:
         not_age_followers=_patterns([data["age"]["not_age_followers"]])[0],
         yes_no={fact: (_Matcher(spec["no"]), _Matcher(spec["yes"])) for fact, spec in facts.items() if "yes" in spec},
         months_patterns=_patterns(facts["months_without_income"]["patterns"]),
+        denials={kind: {name: _Matcher(entries) for name, entries in names.items()}
+                 for kind, names in (data.get("denials") or {}).items()},
     )
 
 
@@ -128,6 +131,9 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
     for kind, names in terms.vocabularies.items():
         for name, matcher in names.items():
             candidates += [(end - start, -start, start, end, kind, name) for start, end in matcher.spans(text)]
+    for kind, names in terms.denials.items():  # "毕业快3年": a statement that rules the group out
+        for name, matcher in names.items():
+            candidates += [(end - start, -start, start, end, "!" + kind, name) for start, end in matcher.spans(text)]
     taken: list[tuple[int, int, str, str]] = []
     for _, _, start, end, kind, name in sorted(candidates, reverse=True):
         if not any(start < other_end and other_start < end for other_start, other_end, _, _ in taken):
@@ -135,9 +141,12 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
     named = {kind: [] for kind in terms.vocabularies}
     denied = {kind: [] for kind in terms.vocabularies}
     for start, _, kind, name in sorted(taken):  # in the order the user said them
-        target = denied if terms.negation.search(text[:start]) else named
+        target = denied if terms.negation.search(text[:start]) or kind.startswith("!") else named
+        kind = kind.lstrip("!")
         if kind and name not in target[kind]:
             target[kind].append(name)
+    for kind in named:  # a statement that rules a group out beats a word that suggests it
+        named[kind] = [name for name in named[kind] if name not in denied[kind]]
     return named, denied, [(start, end) for start, end, _, _ in taken]
 
 

@@ -217,7 +217,9 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     update = parse_profile(message or "", today=today)
     stated = message_facts(update)
 
-    kind = social_kind(normalized, terms)
+    # a button's payload ("/greet") names its intent exactly; a social one is answered socially
+    kind = social_kind(normalized, terms) or (nlu.intent if normalized.startswith("/") and nlu.intent in SOCIAL_INTENTS
+                                              else "")
     if kind:
         return Reply("social", social=kind, normalized=normalized)
     if any(phrase in _PUNCT.sub("", normalized.lower()) for phrase in terms["screening_request"]):

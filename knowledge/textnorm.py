@@ -2,7 +2,8 @@
 
 normalize(text) applies, in order: Traditional→Simplified (OpenCC t2s), full→half width,
 whitespace repair (drop spaces inside Chinese text such as "20 万元"), Chinese numerals to
-Arabic (二十万 → 20万, 三十五 → 35) and domain typo correction from lexicon/typos.txt.
+Arabic (二十万 → 20万, 三十五 → 35), domain typo correction from lexicon/typos.txt and Shaanxi
+dialect words in standard Chinese from lexicon/dialect.txt (额们 → 我们, 屋里 → 家里, 咧 → 了).
 The same function runs over document sentences before BM25 tokenisation so both sides agree.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 TYPOS_FILE = LEXICON_DIR / "typos.txt"
+DIALECT_FILE = LEXICON_DIR / "dialect.txt"
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
            "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -153,14 +155,42 @@ def fix_typos(text: str, typos_file: Path = TYPOS_FILE) -> str:
     return pattern.sub(lambda m: pairs[m.group(0)], text)
 
 
+@functools.lru_cache(maxsize=4)
+def _dialect_table(path: str) -> tuple[re.Pattern | None, dict[str, str], list[tuple[re.Pattern, str]]]:
+    pairs: dict[str, str] = {}
+    patterns: list[tuple[re.Pattern, str]] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        source, _, target = line.partition("\t")
+        if source.startswith("re:"):
+            patterns.append((re.compile(source[3:]), target.strip()))
+        elif target.strip():
+            pairs[source.strip()] = target.strip()
+    alternation = "|".join(re.escape(w) for w in sorted(pairs, key=len, reverse=True))
+    return (re.compile(alternation) if pairs else None), pairs, patterns
+
+
+def standardize_dialect(text: str, dialect_file: Path = DIALECT_FILE) -> str:
+    """Shaanxi dialect words → standard Chinese ("额们屋里" → "我们家里"), from lexicon/dialect.txt."""
+    pattern, pairs, patterns = _dialect_table(str(dialect_file))
+    if pattern is not None:
+        text = pattern.sub(lambda m: pairs[m.group(0)], text)
+    for regex, replacement in patterns:
+        text = regex.sub(replacement, text)
+    return text
+
+
 def normalize(text: str) -> str:
-    """Canonical form for matching: simplified, half width, no stray spaces, Arabic numerals, typos fixed."""
+    """Canonical form for matching: simplified, half width, no stray spaces, Arabic numerals, typos fixed,
+    dialect words in standard Chinese."""
     if not text:
         return ""
     text = squeeze_spaces(to_simplified(text))
     text = to_halfwidth(text)
     text = convert_numerals(text)
     text = fix_typos(text)
+    text = standardize_dialect(text)
     text = _A_NOT_A.sub(r"\1", text)
     return text.lower()
 

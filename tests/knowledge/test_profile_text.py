@@ -147,3 +147,19 @@ def test_a_profile_update_can_carry_every_screening_fact():
     assert set(SCREENING_FACTS) | {f"not_{name}" for name in LIST_FIELDS} <= fields
     update = ProfileUpdate(age=35, groups=["migrant_worker"], covid_income_loss=True, months_without_income=3)
     assert update.facts() == {"covid_income_loss": True, "months_without_income": 3}
+
+
+def test_an_age_said_without_sui_is_read():
+    assert parse_profile("我46了，想开个快餐店").age == 46
+    assert parse_profile("额都五十咧，还能贷不").age == 50  # dialect: 额 → 我, 咧 → 了
+    assert parse_profile("我干了3年了").age is None
+
+
+@pytest.mark.parametrize("text", ["我离校三年了", "大学毕业快5年了", "毕业都十年了，还能算毕业生不"])
+def test_a_time_since_graduation_beyond_the_limit_rules_the_graduate_group_out(text):
+    update = parse_profile(text)
+    assert "graduate_2y" not in update.groups and update.not_groups == ["graduate_2y"]
+
+
+def test_a_recent_graduate_is_still_one():
+    assert parse_profile("我是大学生，毕业1年").groups == ["graduate_2y"]

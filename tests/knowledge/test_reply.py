@@ -99,6 +99,56 @@ def test_a_bare_generic_question_gets_a_clarifying_question(searcher, engine):
     assert titles[:4] == ["创业补贴", "社保补贴", "以工代训", "房租奖补"] and "帮我算算" in titles
 
 
+@pytest.mark.parametrize("message", ["补助怎么领", "能给多少钱", "补贴一般发多少"])
+def test_a_bare_how_much_or_how_to_claim_question_gets_a_clarifying_question(searcher, engine, message):
+    reply = ask(searcher, engine, message)
+    assert reply.kind == "clarify" and not reply.citations and len(reply.buttons) >= 4
+
+
+def test_a_named_subsidy_is_not_a_generic_question(searcher, engine):
+    reply = ask(searcher, engine, "创业补贴怎么领")
+    assert reply.kind == "answer" and "5000元" in text_of(reply)
+
+
+def test_a_total_for_several_people_multiplies_the_per_person_maximum(searcher, engine):
+    text = text_of(ask(searcher, engine, "厂里新招了三个贫困劳动力搞以工代训，总共最多补多少"))
+    assert "3人合计最多10800元（每人最多3600元×3人）" in text
+    assert "不符合" not in text.split("依据")[0]  # whom an employer hired is not asked: unknown, never "nobody"
+    single = text_of(ask(searcher, engine, "以工代训补贴每个人最多能拿多少钱"))
+    assert "合计" not in single  # no headcount stated: the per-person figure only
+
+
+def test_a_rate_the_text_does_not_state_is_said_to_be_missing_before_the_quote(searcher, engine):
+    reply = ask(searcher, engine, "秦青优惠贷最高300万，利率是多少", "ask_loan", 0.9)
+    assert reply.kind == "answer" and text_of(reply).startswith("政策原文没有写明利率或利息")
+    assert "300万元" in text_of(reply)  # what the text does state follows
+
+
+def test_a_period_the_quote_states_is_not_called_missing(searcher, engine):
+    text = text_of(ask(searcher, engine, "个体户的税费减免能享受几年"))
+    assert "没有写明" not in text and "3年" in text
+    stated = text_of(ask(searcher, engine, "店里生意停了好几个月，房租能减点不"))  # a period stated, not asked
+    assert "没有写明具体期限" not in stated
+
+
+def test_a_generic_word_does_not_move_the_answer_to_another_clause(searcher, engine):
+    reply = ask(searcher, engine, "家政服务 有啥扶持")
+    assert reply.citations[0]["article"] == 4
+
+
+def test_graduating_too_long_ago_is_said_in_the_persons_own_words(searcher, engine):
+    reply = ask(searcher, engine, "大学毕业5年了，在超市做兼职，社保补贴有没有")
+    lead = reply.parts[0].splitlines()[0]
+    assert "毕业5年" in lead and "超过了“离校2年内（未就业）高校毕业生”的期限" in lead and "不符合" in lead
+    assert "graduate_2y" not in (reply.facts.get("groups") or [])
+
+
+def test_dialect_is_read_as_standard_chinese(searcher, engine):
+    reply = ask(searcher, engine, "额屋里是贫困户，开个小铺子税能少交点不")
+    assert reply.kind == "answer" and reply.citations[0]["article"] == 1
+    assert "14400元" in text_of(reply)
+
+
 def test_the_same_generic_question_with_facts_is_answered(searcher, engine):
     reply = ask(searcher, engine, "我是农民工，开了个面馆，有什么补贴？")
     assert reply.kind == "answer" and "5000元" in text_of(reply)

@@ -71,3 +71,23 @@ def test_colloquial_and_english_wording_expands_to_policy_terms():
     assert "临时摊点" in terms and "夜市" in terms
     terms, _ = expand(normalize("Do I need a counter-guarantee for a business loan?"))
     assert "反担保" in terms and "创业担保贷款" in terms
+
+
+def test_shaanxi_dialect_words_become_standard_chinese():
+    assert normalize("额们屋里娃毕业一年咧，嫑急") == "我们家里娃毕业1年了,不要急"
+    assert normalize("额想寻个活，不得行咋办") == "我想找个活,不行咋办"
+    assert normalize("寻工作的信息在哪达看") == "找工作的信息在哪里看"
+
+
+def test_dialect_rules_never_touch_the_documents_words():
+    # 额 in 额度/限额/额外/金额 is the word "amount", not the dialect "I"
+    for text in ("个贷最高额度20万元", "每户每年14400元限额的税费减免", "不得额外设置条件", "补贴金额按规定"):
+        assert normalize(text) == text.lower()
+
+
+def test_english_words_for_the_whole_document_expand_to_its_terms():
+    for question, term in (("Can I do remote work or work from home?", "远程办公"),
+                           ("Is there training for e-sports jobs?", "电子竞技"),
+                           ("Who handles labour arbitration?", "仲裁"),
+                           ("Are there workshops near home for villagers?", "就地就近")):
+        assert term in expand(normalize(question))[0], question

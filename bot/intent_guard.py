@@ -1,0 +1,39 @@
+"""Which NLU intents a message cannot mean (pure Python, no Rasa: bot.nlu.ControlIntentGuard applies it).
+
+Intents that steer the conversation itself are said briefly ("好的", "不用了", "算了", "没帮助", "帮我算算"); a
+longer message classified as one of them is almost always a question (seen on the tuning set:
+"企业用工多了能不能共享给别的企业" → feedback_positive, "对需要办理行业准入许可的有何便利措施" → deny).
+
+The NLU is trained on Chinese: its intent for an English sentence is arbitrary (tuning set: "What is the
+on-the-job training subsidy per person per month?" → human_handoff, "How long can I receive unemployment
+insurance benefits?" → check_entitlements). English control phrases are short ("yes", "no thanks", "talk to a
+human"); a longer English message is a question, so neither a control intent nor a handoff request.
+
+A handoff request names a person (`handoff_cues` in config.yml: 人工, 客服, 工作人员, human …); without one,
+human_handoff is a question too: "用不用找人担保" asks about the loan's guarantee, not for an agent.
+"""
+from __future__ import annotations
+
+import re
+
+HANDOFF_INTENT = "human_handoff"
+CONTROL_INTENTS = frozenset({"affirm", "deny", "stop", "thanks", "goodbye", "feedback_positive", "feedback_negative",
+                             "check_entitlements"})
+LATIN_GUARDED = CONTROL_INTENTS | {HANDOFF_INTENT}
+MAX_CHARS = 12        # Chinese: characters (a Latin word counts as one)
+MAX_LATIN_WORDS = 5   # text with no Chinese: words
+
+_WORDS = re.compile(r"[\u3400-\u9fff]|[a-z0-9]+")  # a Chinese character or a Latin word counts as one
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def is_misfiled(intent: str | None, normalized: str, max_chars: int = MAX_CHARS,
+                max_latin_words: int = MAX_LATIN_WORDS, handoff_cues: tuple[str, ...] = ()) -> bool:
+    """True when `intent` cannot be what the (normalised, lower-cased) message means: it is then a question
+    for the answer decision (nlu_fallback)."""
+    if intent == HANDOFF_INTENT and handoff_cues and not any(cue in (normalized or "") for cue in handoff_cues):
+        return True
+    words = len(_WORDS.findall(normalized or ""))
+    if not _CJK.search(normalized or ""):
+        return intent in LATIN_GUARDED and words > max_latin_words
+    return intent in CONTROL_INTENTS and words > max_chars

@@ -1,0 +1,26 @@
+"""bot.intent_guard: intents a message cannot mean become nlu_fallback (the answer decision answers it)."""
+import pytest
+
+from bot.intent_guard import is_misfiled
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("affirm", "好的"), ("feedback_negative", "没帮助"), ("check_entitlements", "帮我算算"),
+    ("human_handoff", "转人工"), ("human_handoff", "talk to a human"), ("affirm", "yes"), ("thanks", "thank you"),
+    ("ask_loan", "how much can i borrow for a startup guarantee loan?"),
+])
+def test_short_control_phrases_and_policy_intents_are_kept(intent, text):
+    assert not is_misfiled(intent, text)
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("feedback_positive", "企业用工多了能不能共享给别的企业"),
+    ("human_handoff", "what is the on-the-job training subsidy per person per month?"),
+    ("check_entitlements", "how long can i receive unemployment insurance benefits?"),
+])
+def test_a_question_filed_under_a_control_intent_or_an_english_handoff_is_misfiled(intent, text):
+    assert is_misfiled(intent, text)
+
+
+def test_a_long_chinese_handoff_request_is_still_a_handoff():
+    assert not is_misfiled("human_handoff", "你们这个回答不对，我要投诉，给我找个人工客服")
