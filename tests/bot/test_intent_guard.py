@@ -24,3 +24,16 @@ def test_a_question_filed_under_a_control_intent_or_an_english_handoff_is_misfil
 
 def test_a_long_chinese_handoff_request_is_still_a_handoff():
     assert not is_misfiled("human_handoff", "你们这个回答不对，我要投诉，给我找个人工客服")
+
+
+CUES = ("人工", "客服", "工作人员", "human")
+
+
+@pytest.mark.parametrize("text", ["转人工", "找个客服", "talk to a human"])
+def test_a_handoff_that_names_a_person_is_kept(text):
+    assert not is_misfiled("human_handoff", text, handoff_cues=CUES)
+
+
+def test_a_handoff_that_names_no_person_is_a_question():
+    assert is_misfiled("human_handoff", "用不用找人担保", handoff_cues=CUES)
+    assert not is_misfiled("human_handoff", "用不用找人担保")  # without configured cues, nothing is judged
