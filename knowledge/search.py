@@ -31,7 +31,7 @@ from .index import (KIND_ARTICLE, IndexCorrupt, IndexEncoderMismatch,
                     IndexMissing, PolicyIndex, build_index, is_current, read_meta)
 from .store import Store, seed_store
 from .textnorm import normalize
-from .tokenize import expand, tokenize
+from .tokenize import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Searcher:
         index, config = self.index, self.config
         normalized = normalize(query or "")
         if index.clauses:
-            normalized = index.corrector.correct(normalized)
+            normalized = index.lexicon.outside_words(normalized, index.corrector.correct)
         if not index.clauses or not _has_words(normalized):
             return SearchResult(query, normalized, False, [], 0.0, config.threshold)
         parts = [part[:config.max_part_chars] for part in split_question(normalized[:5 * config.max_part_chars])]
@@ -194,9 +194,9 @@ class Searcher:
 
     def _search_part(self, index: PolicyIndex, normalized: str, qvec: np.ndarray,
                      k: int) -> tuple[list[Hit], dict, float]:
-        config = self.config
-        tokens = tokenize(normalized)
-        expansion, residual = expand(normalized)
+        config, lexicon = self.config, index.lexicon  # staff synonyms / terms published with this index
+        tokens = lexicon.tokenize(normalized)
+        expansion, residual = lexicon.expand(normalized)
         extra_tokens = [t for term in expansion for t in tokenize(term)]
         scores = self.clause_scores(index, qvec, tokens, dict.fromkeys(extra_tokens, config.expansion_weight))
         fused = self.fuse(scores["dense"], scores["bm25"])
@@ -217,7 +217,7 @@ class Searcher:
         sentence does not state; crosslingual — no Chinese at all."""
         chinese = bool(_CJK.search(normalized))
         if chinese:
-            unknown = _unknown_share(index, tokenize(normalized), tokenize(residual))
+            unknown = _unknown_share(index, index.lexicon.tokenize(normalized), index.lexicon.tokenize(residual))
         else:
             words = [t for t in tokenize(normalized) if re.search("[a-z]", t)]
             left = [t for t in tokenize(residual) if re.search("[a-z]", t)]
