@@ -60,7 +60,7 @@ def click(driver, selector: str):
 
 def screenshot(driver, name: str):
     """Every run: var/artifacts/. The README's images in docs/ only when asked to (the page changed):
-    UPDATE_DOCS_SCREENSHOTS=1 make test-e2e."""
+    UPDATE_DOCS_SCREENSHOTS=1 .venv/app/bin/python -m pytest tests/e2e/test_admin.py."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / name))
     assert (ARTIFACTS / name).stat().st_size > 10_000
