@@ -206,6 +206,7 @@ def main() -> int:
     parser.add_argument("--url"), parser.add_argument("--token", default=os.environ.get("STAFF_TOKEN", ""))
     parser.add_argument("--rate", type=float, default=20.0), parser.add_argument("--clauses", type=int, default=200)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--live-timeout", type=float, default=300.0, help="stop waiting for the document after this")
     args = parser.parse_args()
     process = None
     url, token = args.url, args.token
@@ -213,7 +214,8 @@ def main() -> int:
         token = secrets.token_hex(16)
         process, url = start_service(Path(tempfile.mkdtemp(prefix="bench-admin-")), token)
     try:
-        figures = measure(url, {"Authorization": f"Bearer {token}"}, args.rate, args.idle_seconds, args.clauses)
+        figures = measure(url, {"Authorization": f"Bearer {token}"}, args.rate, args.idle_seconds, args.clauses,
+                          live_timeout=args.live_timeout)
     finally:
         if process:
             process.terminate()
