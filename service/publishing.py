@@ -35,6 +35,8 @@ _worker_last: dict = {}  # in the worker: the index it built last (its vectors a
 
 
 def _init_worker(nice: int, threads: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s index-builder: %(message)s")
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         os.environ[name] = str(threads)  # read when the encoder's native runtime loads, i.e. later
     os.environ.setdefault("OMP_WAIT_POLICY", "passive")
@@ -70,7 +72,8 @@ def _build_in_worker(db_path: str, encoder_spec: str | None, index_dir: str, bat
 
 
 class IndexBuilder:
-    """Builds indexes in one long-lived worker process (started on first use; the encoder loads once)."""
+    """Builds indexes in one long-lived worker process (started by warm() or the first build; its encoder
+    loads once). KNOWLEDGE_BUILD_NICE (default 10) and KNOWLEDGE_BUILD_THREADS (default 1) tune it."""
 
     def __init__(self, db_path, encoder_spec: str | None, index_dir=None, nice: int = BUILD_NICE,
                  threads: int = BUILD_THREADS, batch_size: int = 16):
@@ -103,6 +106,10 @@ class IndexBuilder:
 
     def close(self) -> None:
         if self._pool is not None:
+            # a build in progress dies with the service (the next start builds again); without this, the
+            # interpreter's exit would wait for it
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                process.terminate()
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         if self._tmp is not None:
@@ -125,7 +132,7 @@ class ThreadBuilder:
 # -- the keeper ---------------------------------------------------------------------------------------------
 class IndexKeeper:
     def __init__(self, searcher, engine=None, builder=None, poll_seconds: float = 0.5,
-                 nice: int = int(os.environ.get("KNOWLEDGE_KEEPER_NICE", "4"))):
+                 nice: int = 4):
         self.searcher, self.engine = searcher, engine
         self.builder = builder or ThreadBuilder(searcher.encoder)
         self.poll_seconds, self.nice = poll_seconds, nice
