@@ -209,6 +209,8 @@ class IndexKeeper:
                 self.follow()
                 self.last_error = None
             except Exception as error:  # keep serving the old index; try again next poll
+                if self._stop.is_set():
+                    break  # stop() ended the builder process under a build
                 self.last_error = str(error)
                 logger.exception("index rebuild failed; the previous index stays live")
 
