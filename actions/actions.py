@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.entitlements import PROFILE_SLOTS
 from actions.policy_client import PolicyClient, PolicyServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,6 @@ def last_answer_citations(tracker: Tracker) -> List[str]:
 
 SOCIAL_RESPONSES = {"greet": "utter_greet", "thanks": "utter_you_are_welcome", "goodbye": "utter_goodbye",
                     "chitchat": "utter_chitchat"}
-PROFILE_SLOTS = ("age", "groups", "activities")
 
 
 def conversation_context(tracker: Tracker) -> Dict[Text, Any]:

@@ -18,16 +18,19 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.policy_client import PolicyClient, PolicyRequestRejected, PolicyServiceUnavailable
+from knowledge.entitlement_format import show_number
+from knowledge.entitlement_request import FORM_FACTS, LIST_FIELDS, OPTIONAL_FACTS
 from knowledge.entitlement_text import render_entitlements
 from knowledge.profile_text import ProfileUpdate, is_question, labels, parse_profile, updated_names
 
 logger = logging.getLogger(__name__)
 
 FORM_NAME = "entitlement_form"
-LIST_SLOTS = ("groups", "activities")
-PROFILE_SLOTS = ("age",) + LIST_SLOTS
-# Optional facts: extracted whenever mentioned, if the domain declares a slot of that name.
-FACT_SLOTS = ("covid_income_loss", "months_without_income", "unemployment_insurance", "dibao")
+# The slots follow the screening facts (knowledge.entitlement_request.SCREENING_FACTS): the form asks PROFILE_SLOTS;
+# optional facts are extracted whenever mentioned, if the domain declares a slot of that name.
+LIST_SLOTS = LIST_FIELDS
+PROFILE_SLOTS = FORM_FACTS
+FACT_SLOTS = OPTIONAL_FACTS
 MIN_AGE, MAX_AGE = 16, 100
 # A question with one of these intents is answered by the policy rules instead of read as an answer.
 POLICY_QUESTION_INTENTS = {"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", "ask_registration",
@@ -49,10 +52,6 @@ NOT_UNDERSTOOD = {
 }
 ANSWER_INTENTS = {"inform"}
 REQUEST_REJECTED = "抱歉，您提供的信息里有一项没法计算（{reason}）。可以直接更正，比如“不对，我43岁”，或回复“转人工”。"
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def latest_update(tracker: Tracker) -> Optional[ProfileUpdate]:
@@ -104,7 +103,7 @@ EMPTY_ECHO = {"groups": "不属于所列人员", "activities": "暂未从事所�
 
 def _echo(changes: Dict[Text, Any], correction: bool) -> Text:
     """One line confirming how the message was understood, so a misreading can be corrected at once."""
-    parts = [f"{_number_text(changes['age'])}岁"] if "age" in changes else []
+    parts = [f"{show_number(changes['age'])}岁"] if "age" in changes else []
     for slot in LIST_SLOTS:
         if slot in changes:
             parts.append("、".join(label(slot, name) for name in changes[slot]) or EMPTY_ECHO[slot])
@@ -202,7 +201,7 @@ class ValidateEntitlementForm(FormValidationAction):
         except (TypeError, ValueError):
             return {"age": value_before_latest_message(tracker, "age")}
         if not MIN_AGE <= age <= MAX_AGE:
-            dispatcher.utter_message(text=AGE_OUT_OF_RANGE.format(low=MIN_AGE, high=MAX_AGE, age=_number_text(age)))
+            dispatcher.utter_message(text=AGE_OUT_OF_RANGE.format(low=MIN_AGE, high=MAX_AGE, age=show_number(age)))
             return {"age": value_before_latest_message(tracker, "age")}
         return {"age": age}
 

@@ -11,7 +11,9 @@ from typing import Any
 import aiohttp
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("POLICY_SERVICE_TIMEOUT", "8")))
+# Below the action deadline (Rasa gives an action 3 s): a hung policy service still leaves time for the
+# action's polite "service unavailable" answer.
+TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("POLICY_SERVICE_TIMEOUT", "2.5")))
 
 
 class PolicyServiceUnavailable(Exception):

@@ -73,6 +73,8 @@ def parse_rest_body(body: bytes) -> Tuple[str, str, Any]:
         raise BadRequest("request body is not valid UTF-8")
     except json.JSONDecodeError:
         raise BadRequest('request body is not JSON; send {"sender": "...", "message": "..."}')
+    except RecursionError:
+        raise BadRequest("request body is JSON nested too deeply")
     if not isinstance(payload, dict):
         raise BadRequest('request body must be a JSON object: {"sender": "...", "message": "..."}')
     message = payload.get("message")

@@ -4,7 +4,7 @@ Enable it in credentials.yml with `bot.wechat.WeChatInput:`; it reads WECHAT_TOK
 WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_API_BASE and WECHAT_REPLY_DEADLINE from the environment
 (credentials.example.env; keys of the same name in lower case under the channel override them).
 The protocol lives in bot.wechat_endpoint; this module only adapts it to Sanic and Rasa.
-The sender id given to Rasa is the user's OpenID; logs show a hash of it (bot.wechat_endpoint.pseudonym).
+The sender id given to Rasa is `wechat:<OpenID>`; logs show a hash of it (bot.wechat_endpoint.pseudonym).
 """
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
-from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channel_policy import namespaced
+from bot.http_body import read_bounded
 from bot.pause import silent_or_paused
 from bot.wechat_config import WeChatSettings
 from bot.wechat_endpoint import HttpReply, OpenIdRedactor, WeChatEndpoint
@@ -53,8 +54,9 @@ class WeChatInput(InputChannel):
 
         async def ask_bot(openid: str, text: str, metadata: Dict[str, Any]) -> List[Dict[str, Any]]:
             collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name(), metadata=metadata))
-            return await silent_or_paused(server.get("app"), openid, collector.messages)
+            sender_id = namespaced(self.name(), openid)
+            await on_new_message(UserMessage(text, collector, sender_id, input_channel=self.name(), metadata=metadata))
+            return await silent_or_paused(server.get("app"), sender_id, collector.messages)
 
         endpoint = WeChatEndpoint(self.settings, ask_bot)
 
@@ -69,7 +71,7 @@ class WeChatInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             started = time.monotonic()
-            body = await _read_bounded(request, self.settings.max_body_bytes)
+            body = await read_bounded(request, self.settings.max_body_bytes)
             if body is None:
                 return response.text("request body too large", status=413)
             return _http(await endpoint.receive(_query(request), body, started))
@@ -89,23 +91,3 @@ def _query(request: Request) -> Dict[str, str]:
 
 def _http(reply: HttpReply) -> HTTPResponse:
     return response.text(reply.body, status=reply.status, content_type=reply.content_type)
-
-
-async def _read_bounded(request: Request, limit: int) -> Optional[bytes]:
-    """The body, or None as soon as it is longer than `limit` (it is never held in memory whole)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    request.stream.request_max_size = limit + 1  # Sanic stops draining an oversized rest, too
-    chunks, size = [], 0
-    while True:
-        try:
-            chunk = await request.stream.read()
-        except PayloadTooLarge:  # chunked body past request_max_size
-            return None
-        if chunk is None:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)

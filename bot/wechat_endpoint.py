@@ -1,8 +1,10 @@
 """The WeChat Official Account protocol, independent of the web framework and of Rasa.
 
 POST handling, in this order (nothing is parsed before the signature is checked):
-  size bound (413) → `signature` (403) → defusedxml screen of the body (400) → safe mode: `msg_signature`
-  (403), AES decrypt + AppID check (403/400), screen the decrypted XML (400) → dispatch by message type.
+  size bound (413) → `signature` and a timestamp within 300 s (403) → with an AES key configured,
+  `encrypt_type=aes` is required (403) → defusedxml screen of the body (400) → safe mode: `msg_signature`
+  (403), AES decrypt + AppID check (403/400), screen the decrypted XML (400) → the (timestamp, nonce) pair
+  not used before for another message (403, bot.wechat_replay) → dispatch by message type.
 
 Deadline: the bot gets until `reply_deadline_s` after the request arrived. An answer ready by then is
 the passive reply; otherwise WeChat gets "success" at once and the answer follows through the
@@ -26,10 +28,12 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
 from bot.guard import NO_TEXT_REPLY, screen_text, with_fallback_reply
+from bot.ratelimit import SLOW_DOWN_REPLY, RateLimiter, sender_limiter
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
 from bot.wechat_config import WeChatSettings
 from bot.wechat_crypto import ForgedRequest, SafeMode, UndecryptableBody, valid_signature
 from bot.wechat_dedup import ASYNC, PASSIVE, DedupWindow, Pending
+from bot.wechat_replay import ReplayGuard
 from bot.wechat_render import BotReply, ButtonMemory, bot_reply, render_passive, render_text
 from bot.wechat_xml import MalformedXml, UnsafeXml, parse_wechat_message, screen_xml
 
@@ -87,7 +91,8 @@ def _sent_at(fields: Mapping[str, str], now: float) -> float:
 class WeChatEndpoint:
     def __init__(self, settings: WeChatSettings, ask_bot: AskBot, api: Optional[CustomerServiceApi] = None,
                  dedup: Optional[DedupWindow] = None, buttons: Optional[ButtonMemory] = None,
-                 wall_clock: Callable[[], float] = time.time, follow_up_delay_s: float = FOLLOW_UP_DELAY_S):
+                 wall_clock: Callable[[], float] = time.time, follow_up_delay_s: float = FOLLOW_UP_DELAY_S,
+                 replay: Optional[ReplayGuard] = None, limiter: Optional[RateLimiter] = None):
         self.settings = settings
         self.ask_bot = ask_bot
         if api is None and settings.can_push:
@@ -97,6 +102,8 @@ class WeChatEndpoint:
         self.buttons = buttons or ButtonMemory()
         self.safe_mode = SafeMode(settings.token, settings.aes_key, settings.app_id) if settings.safe_mode else None
         self.wall_clock = wall_clock
+        self.replay = replay or ReplayGuard(wall_clock=wall_clock)
+        self.limiter = limiter or sender_limiter()  # a flood from one OpenID does not starve the others
         self.follow_up_delay_s = follow_up_delay_s
 
     # --- HTTP ------------------------------------------------------------------------------------
@@ -104,8 +111,8 @@ class WeChatEndpoint:
         """GET: WeChat's URL check. Echo `echostr` only to a correctly signed request."""
         if not self.settings.configured:
             return HttpReply(503, "WeChat channel not configured: set WECHAT_TOKEN")
-        if not self._signed(query):
-            return HttpReply(403, "invalid signature")
+        if not self._signed(query) or not self.replay.fresh(query.get("timestamp")):
+            return HttpReply(403, "invalid signature or timestamp")
         echostr = query.get("echostr") or ""
         if not echostr or len(echostr) > MAX_ECHOSTR_CHARS:
             return HttpReply(400, "echostr missing or too long")
@@ -118,9 +125,11 @@ class WeChatEndpoint:
             return HttpReply(503, "WeChat channel not configured: set WECHAT_TOKEN")
         if len(body) > self.settings.max_body_bytes:
             return HttpReply(413, f"body larger than {self.settings.max_body_bytes} bytes")
-        if not self._signed(query):
-            return HttpReply(403, "invalid signature")
+        if not self._signed(query) or not self.replay.fresh(query.get("timestamp")):
+            return HttpReply(403, "invalid signature or timestamp")
         encrypted = (query.get("encrypt_type") or "raw").lower() == "aes"
+        if self.safe_mode is not None and not encrypted:  # plaintext only when no key is configured
+            return HttpReply(403, "encrypt_type=aes required: WECHAT_AES_KEY is configured")
         try:
             fields, message = self._open(query, body, encrypted)
         except ForgedRequest as error:
@@ -132,6 +141,9 @@ class WeChatEndpoint:
         except (MalformedXml, UndecryptableBody) as error:
             logger.warning("wechat: refused a malformed body: %s", error)
             return HttpReply(400, "malformed WeChat message")
+        if not self.replay.admit(query.get("timestamp"), query.get("nonce"), dedup_key(fields)):
+            logger.warning("wechat: refused a reused timestamp and nonce for another message")
+            return HttpReply(403, "timestamp and nonce already used")
         reply_xml = await self._answer(fields, message, started)
         return self._seal(reply_xml, encrypted, query)
 
@@ -201,6 +213,9 @@ class WeChatEndpoint:
         return render_passive(message, reply) or SUCCESS
 
     async def _run_bot(self, openid: str, text: str, metadata: Dict[str, Any]) -> BotReply:
+        if not self.limiter.allow(openid):
+            logger.info("wechat: %s sends too fast; asked to slow down", pseudonym(openid))
+            return bot_reply([{"text": SLOW_DOWN_REPLY}])
         try:
             messages = await self.ask_bot(openid, self.buttons.resolve(openid, text), metadata)
         except Exception:  # the user still gets an answer; the traceback goes to the log

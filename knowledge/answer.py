@@ -19,13 +19,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot import text_split
+from bot.text_split import PARAGRAPH_CUTS, WECHAT_TEXT_LIMIT
+
 from .citations import article_label, citation_from_hit, citation_line, expiry_notes
 from .parser import extract_time_limits
-from .search import Hit, asked_details, has_evidence
+from .question_details import asked_details, has_evidence
+from .search import Hit
 from .textnorm import normalize
 from .tokenize import tokenize
 
-MAX_PART_BYTES = 2048
+MAX_PART_BYTES = WECHAT_TEXT_LIMIT
 SECOND_SENTENCE_MARGIN = 0.015  # quote a second sentence only if it scores nearly as well as the first
 GENERIC_DEPARTMENTS = ("各县区人民政府", "高新区管委会", "各有关部门")
 _DETAIL_WORDS = {"amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或费率",
@@ -154,46 +158,5 @@ def _short(text: str, limit: int = 30) -> str:
 def split_parts(text: str, limit: int = MAX_PART_BYTES) -> list[str]:
     """Split into parts of at most `limit` UTF-8 bytes, breaking between paragraphs, then between
     sentences, then between clauses; a single overlong clause is cut on a character boundary."""
-    parts: list[str] = []
-    current = ""
-    for piece in _pieces(text, limit):
-        candidate = piece if not current else current + piece
-        if len(candidate.encode("utf-8")) <= limit:
-            current = candidate
-        else:
-            if current.strip():
-                parts.append(current.strip())
-            current = piece.lstrip("\n")
-    if current.strip():
-        parts.append(current.strip())
-    return parts or [""]
-
-
-def _pieces(text: str, limit: int) -> list[str]:
-    """Units that never exceed the limit, each keeping its trailing punctuation / newline."""
-    pieces = []
-    for unit in re.findall(r"[^\n]*\n*", text):
-        if not unit:
-            continue
-        if len(unit.encode("utf-8")) <= limit:
-            pieces.append(unit)
-            continue
-        for sentence in re.findall(r"[^。！？!?；;]*[。！？!?；;”」]*\n*", unit):
-            if not sentence:
-                continue
-            if len(sentence.encode("utf-8")) <= limit:
-                pieces.append(sentence)
-                continue
-            for clause in re.findall(r"[^，,、]*[，,、]*", sentence):
-                pieces.extend(_hard_cut(clause, limit) if clause else [])
-    return pieces
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    out, current = [], ""
-    for char in text:
-        if len((current + char).encode("utf-8")) > limit:
-            out.append(current)
-            current = ""
-        current += char
-    return out + ([current] if current else [])
+    packed = text_split.pack(text_split.pieces(text, limit, PARAGRAPH_CUTS), limit, strip=False)
+    return [part.strip() for part in packed if part.strip()] or [""]

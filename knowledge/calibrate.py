@@ -4,7 +4,7 @@
     python -m knowledge.calibrate --chat var/nlu_intents.json     # the chat decision (knowledge/decision.py)
 
 Runs every question of knowledge/eval/questions.yaml through a throw-away searcher, fits an
-L2-regularised logistic regression of "in scope" on SearchResult.features, reports 10-fold
+L2-regularised logistic regression (scikit-learn) of "in scope" on SearchResult.features, reports 10-fold
 cross-validated out-of-scope rejection / false rejection per threshold, and prints the YAML to
 paste under `encoders:` in knowledge/retrieval.yaml. Cosine scales differ between encoders, so
 re-run it after switching encoder or changing the lexicons or ranking settings.
@@ -21,9 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import PredefinedSplit
+from sklearn.preprocessing import StandardScaler
 
 from .decision import NluHint, decision_features, hint_for
-from .search import SearchConfig, load_searcher
+from .search import load_searcher
+from .search_config import SearchConfig
 
 QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
 FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual")
@@ -54,21 +58,13 @@ def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.nda
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[float, np.ndarray]:
-    """Newton's method on standardised features; returns (bias, weights) in raw feature units."""
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = np.hstack([np.ones((len(x), 1)), (x - mean) / std])
-    w = np.zeros(z.shape[1])
-    penalty = l2 * np.diag(np.r_[0.0, np.ones(z.shape[1] - 1)])
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-z @ w))
-        gradient = z.T @ (p - y) + penalty @ w
-        hessian = (z * (p * (1 - p))[:, None]).T @ z + penalty
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    weights = w[1:] / std
-    return float(w[0] - np.sum(w[1:] * mean / std)), weights
+    """L2-regularised logistic regression on standardised features (the penalty l2/2·|w|² spares the bias);
+    returns (bias, weights) in raw feature units."""
+    scaler = StandardScaler().fit(x)
+    model = LogisticRegression(C=1.0 / l2, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    model.fit(scaler.transform(x), y)
+    weights = model.coef_[0] / scaler.scale_
+    return float(model.intercept_[0] - np.sum(weights * scaler.mean_)), weights
 
 
 def predict(bias: float, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -76,10 +72,10 @@ def predict(bias: float, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def cross_validated(x: np.ndarray, y: np.ndarray, l2: float, folds: int = 10) -> np.ndarray:
-    assignment = np.random.default_rng(0).permutation(len(y)) % folds
+    """Out-of-fold probabilities; fold k holds the questions whose shuffled position (seed 0) ≡ k mod folds."""
     scores = np.zeros(len(y))
-    for fold in range(folds):
-        train, test = assignment != fold, assignment == fold
+    assignment = np.random.default_rng(0).permutation(len(y)) % folds
+    for train, test in PredefinedSplit(assignment).split():
         bias, weights = fit(x[train], y[train], l2)
         scores[test] = predict(bias, weights, x[test])
     return scores

@@ -167,5 +167,3 @@ def separate_encoder(spec: str | None = None) -> Encoder:
     background index build never holds the lock a citizen's query is waiting for."""
     return _build((spec or os.environ.get("KNOWLEDGE_ENCODER") or DEFAULT_ENCODER).strip())
 
-
-get_encoder = make_encoder  # alias used by scripts

@@ -2,14 +2,17 @@
 
 Shared by the action server (end of the screening form) and the agent console, so both say the same:
 eligible items first with amounts and citations, then "might apply if …" items, then where to apply.
-Each message stays within the channel limit (2048 UTF-8 bytes). Pure formatting: every fact shown comes
-from the result (amount_text, reference, departments, why), none is written here.
+Each message stays within the channel limit (2048 UTF-8 bytes, cut by bot.text_split).
+Pure formatting: every fact shown comes from the result (amount_text, reference, departments, why), none is written here.
 """
 from __future__ import annotations
 
 import re
 
-MAX_MESSAGE_BYTES = 2048
+from bot import text_split
+from bot.text_split import LINE_CUTS, WECHAT_TEXT_LIMIT
+
+MAX_MESSAGE_BYTES = WECHAT_TEXT_LIMIT
 PENDING = "待确认："
 # Every status mark is paired with its word, so the meaning survives where the emoji shows as a box.
 ELIGIBLE_MARK = "✅【符合】"
@@ -98,31 +101,7 @@ def names_text(names: list[str]) -> str:
     return "".join(f"「{name}」" for name in names)
 
 
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8"))
-
-
 def pack(blocks: list[str], max_bytes: int = MAX_MESSAGE_BYTES) -> list[str]:
     """Join blocks with newlines into as few messages as fit; oversized blocks split by line, then by character."""
-    pieces = [piece for block in blocks for piece in _fit(block, max_bytes)]
-    messages: list[str] = []
-    for piece in pieces:
-        if messages and utf8_len(messages[-1]) + 1 + utf8_len(piece) <= max_bytes:
-            messages[-1] += "\n" + piece
-        else:
-            messages.append(piece)
-    return messages
-
-
-def _fit(block: str, max_bytes: int) -> list[str]:
-    if utf8_len(block) <= max_bytes:
-        return [block]
-    if "\n" in block:
-        return [piece for line in block.split("\n") for piece in _fit(line, max_bytes)]
-    pieces, current = [], ""
-    for char in block:
-        if utf8_len(current + char) > max_bytes:
-            pieces.append(current)
-            current = ""
-        current += char
-    return pieces + [current] if current else pieces
+    return text_split.pack([piece for block in blocks for piece in text_split.pieces(block, max_bytes, LINE_CUTS)],
+                           max_bytes, "\n", strip=False)

@@ -20,10 +20,13 @@ import numpy as np
 import yaml
 
 from .drafts import Drafts, KnowledgeState, StateView, read_state, text_diff
-from .entitlements import EntitlementEngine, RequestError, rules_from_text
+from .entitlement_request import RequestError
+from .entitlement_rules import rules_from_text
+from .entitlements import EntitlementEngine
 from .index import PolicyIndex, build_index
 from .reply import respond
-from .search import Searcher, SearchConfig
+from .search import Searcher
+from .search_config import SearchConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_FILE = ROOT / "knowledge" / "eval" / "questions.yaml"

@@ -176,7 +176,6 @@ class PolicyIndex:
         self.sentence_tokens = sentence_tokens
         self.chunk_clause = np.fromiter((c.clause for c in chunks), dtype=np.int64, count=len(chunks))
         self.chunk_kind = np.fromiter((c.kind for c in chunks), dtype=np.int8, count=len(chunks))
-        self.chunk_sentence = np.fromiter((c.sentence for c in chunks), dtype=np.int64, count=len(chunks))
         self.sentence_chunks = [dict() for _ in clauses]  # clause → {sentence no: chunk row}
         for row, chunk in enumerate(chunks):
             if chunk.kind == KIND_SENTENCE:
@@ -188,7 +187,6 @@ class PolicyIndex:
         if len(self.vectors):
             self.faiss.add(self.vectors)
         self.bm25 = BM25(clause_tokens)
-        self.by_id = {c["clause_id"]: i for i, c in enumerate(clauses)}
         # staff synonyms / terms published with this index's revision (knowledge.staff_lexicon)
         self.lexicon = StaffLexicon.from_meta(meta.get("staff_lexicon"))
 
@@ -354,3 +352,31 @@ def is_current(meta: dict, store) -> bool:
     if meta.get("store_id") != store.store_id():
         return meta.get("content_hash") == store.content_hash()
     return meta.get("revision") == store.revision() or meta.get("content_hash") == store.content_hash()
+
+
+def load_or_build_index(store, index_dir: str | Path | None, encoder: Encoder,
+                        rebuild_on_mismatch: bool = False) -> PolicyIndex:
+    """The index at index_dir if it is current; else built (re-using vectors of unchanged chunks) and saved.
+    An index built with another encoder raises IndexEncoderMismatch unless rebuild_on_mismatch."""
+    if index_dir is None:
+        return build_index(store, None, encoder)
+    try:
+        meta = read_meta(index_dir)
+    except IndexMissing:
+        return build_index(store, index_dir, encoder)
+    try:
+        index = PolicyIndex.load(index_dir, encoder)
+    except IndexEncoderMismatch:
+        if not rebuild_on_mismatch:
+            raise
+        logger.warning("index at %s was built with %s; rebuilding for %s", index_dir,
+                       meta.get("encoder"), encoder.name)
+        return build_index(store, index_dir, encoder)
+    except (IndexCorrupt, OSError, ValueError, KeyError) as error:
+        logger.warning("index at %s unreadable (%s); rebuilding", index_dir, error)
+        return build_index(store, index_dir, encoder)
+    if is_current(index.meta, store):
+        return index
+    logger.info("index at %s is stale (revision %s, store %s); updating", index_dir,
+                meta.get("revision"), store.revision())
+    return build_index(store, index_dir, encoder, previous=index)

@@ -26,9 +26,9 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from . import entitlements
-from .entitlements import (PARAMETERS_DIR, RULES_FILE, EntitlementEngine, ParameterError, ParameterSet,
-                           Rules, parameters_from_data, rules_from_text)
+from .entitlement_parameters import PARAMETERS_DIR, ParameterError, ParameterSet, parameters_from_data, read_yaml
+from .entitlement_rules import RULES_FILE, Rules, rules_from_text
+from .entitlements import EntitlementEngine
 from .parser import extract_amounts
 from .store import Store
 
@@ -56,7 +56,7 @@ def read_parameter_files(directory: str | Path = PARAMETERS_DIR) -> dict[str, di
     """namespace → file content, as in git (dates as ISO text)."""
     files = {}
     for path in sorted(Path(directory).glob("*.yaml")):
-        files[path.stem] = entitlements._read_yaml(path)
+        files[path.stem] = read_yaml(path)
     if not files:
         raise ParameterError(f"{directory}: no parameter files (*.yaml)")
     return files

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from knowledge.entitlement_request import OPTIONAL_FACTS
 from knowledge.textnorm import normalize
 
 TERMS_FILE = Path(__file__).resolve().parent / "profile_terms.yaml"
@@ -46,9 +47,7 @@ class ProfileUpdate:
 
     def facts(self) -> dict:
         """The optional yes/no and number facts this message stated."""
-        return {name: getattr(self, name) for name in
-                ("covid_income_loss", "months_without_income", "unemployment_insurance", "dibao")
-                if getattr(self, name) is not None}
+        return {name: getattr(self, name) for name in OPTIONAL_FACTS if getattr(self, name) is not None}
 
 
 class _Matcher:

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 import uuid
 from dataclasses import dataclass
@@ -104,10 +105,17 @@ def _row_to_clause(row: sqlite3.Row) -> StoredClause:
         ordinal=row["ordinal"])
 
 
+def _private_file(path: Path) -> None:
+    """Feedback holds citizens' questions: the file (and SQLite's -wal/-shm, which copy its mode) is 0600."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(self.path)
         with self._connect() as db:
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('revision', '0')")

@@ -64,11 +64,6 @@ def tokenize(text: str) -> list[str]:
             if tok not in stop and _WORDLIKE.search(tok)]
 
 
-def warm_up() -> None:
-    """Load the jieba dictionary now (≈1 s) instead of on the first query."""
-    _tokenizer()
-
-
 SYNONYMS_FILE = PACKAGE_DIR / "lexicon" / "synonyms.txt"
 ENGLISH_FILE = PACKAGE_DIR / "lexicon" / "en_zh.txt"
 
@@ -110,14 +105,6 @@ def expand(normalized: str, extra: tuple[tuple[str, tuple[str, ...]], ...] = ())
             terms.extend(targets)
             text = text.replace(key, " ")
     return terms, text
-
-
-def expansion_terms(normalized: str) -> list[str]:
-    return expand(normalized)[0]
-
-
-def expansion_tokens(normalized: str) -> list[str]:
-    return [tok for term in expansion_terms(normalized) for tok in tokenize(term)]
 
 
 def segment(text: str) -> list[str]:

@@ -42,9 +42,6 @@ KIND_ORDER = ("colloquial", "typo", "traditional", "english", "agent", "two_part
 # Targets from issue F2, shown next to the measured figures (never asserted).
 TARGETS = {"r1": 0.93, "r3": 0.99, "oos_rejection": 0.80, "false_rejection": 0.05,
            "p95_ms": 30.0, "build_s": 30.0}
-# Attributes a SearchResult may use for the score its answerable decision thresholds.
-RELEVANCE_ATTRS = ("relevance", "confidence", "answer_score", "relevance_score")
-
 
 # ── question set ──────────────────────────────────────────────────────────────
 @dataclass(frozen=True)
@@ -107,9 +104,6 @@ def build_knowledge_base(workdir: Path, documents: list, encoder=None) -> tuple[
     store = open_store(store_path)
     for document in documents:
         store.add_document(document)
-    close = getattr(store, "close", None)
-    if close:
-        close()
     build_seconds = build_index(store_path, index_dir, encoder)
     return store_path, index_dir, build_seconds
 
@@ -166,11 +160,7 @@ class Outcome:
 
 
 def relevance_of(result) -> float | None:
-    for attr in RELEVANCE_ATTRS:
-        value = getattr(result, attr, None)
-        if isinstance(value, (int, float)):
-            return float(value)
-    return None
+    return float(result.relevance)
 
 
 def numeric_fields(hit) -> dict[str, float]:
@@ -330,12 +320,7 @@ def separability(outcomes: list[Outcome]) -> dict[str, float | None]:
 
 
 def current_threshold(searcher) -> float | None:
-    for owner in (searcher, getattr(searcher, "config", None), getattr(searcher, "settings", None)):
-        for attr in ("threshold", "answerable_threshold", "relevance_threshold", "min_relevance"):
-            value = getattr(owner, attr, None)
-            if isinstance(value, (int, float)):
-                return float(value)
-    return None
+    return float(searcher.threshold)
 
 
 # ── report ────────────────────────────────────────────────────────────────────
@@ -572,9 +557,6 @@ def evaluate(encoder_spec: str | None, k: int, questions: list[Question],
             "sweep": threshold_sweep(outcomes),
             "separability": separability(outcomes),
         }
-        close = getattr(searcher, "close", None)
-        if close:
-            close()
     return run, outcomes
 
 

@@ -57,10 +57,10 @@ _STATUS = {400: web.HTTPBadRequest, 404: web.HTTPNotFound, 409: web.HTTPConflict
 
 
 def int_param(request: web.Request, name: str, missing: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
+    found = core.row_id(request.match_info[name])
+    if found is None:
         raise _refusal(404, missing)
+    return found
 
 
 def draft_id_of(request: web.Request) -> int:
@@ -301,8 +301,23 @@ async def document_clauses(request: web.Request) -> web.Response:
 async def read_upload(request: web.Request) -> tuple[dict, str]:
     """A document from JSON {doc_id, text} or a multipart form (doc_id, file: .txt or .docx)."""
     if request.content_type == "multipart/form-data":
-        fields, text = {}, None
+        fields, text = await read_multipart_upload(request)
+    else:
+        fields = await core.read_json_object(request)
+        text = text_field(fields, "text", 500_000)
+    doc_id = str(fields.get("doc_id") or "").strip()
+    if not DOC_ID.match(doc_id):
+        raise _refusal(400, '字段 "doc_id" 须为小写字母、数字和“-”（如 baoji-2021-12）', field="doc_id")
+    return {"doc_id": doc_id, "source": str(fields.get("source") or "")}, text
+
+
+async def read_multipart_upload(request: web.Request) -> tuple[dict, str]:
+    try:
         reader = await request.multipart()
+    except (ValueError, AssertionError, KeyError) as error:  # no or bad boundary: the client's form is malformed
+        raise _refusal(400, f"multipart 表单格式不正确：{error}")
+    fields, text = {}, None
+    try:
         async for part in reader:
             if part.name == "file":
                 data = await part.read(decode=False)
@@ -315,15 +330,11 @@ async def read_upload(request: web.Request) -> tuple[dict, str]:
                 fields["source"] = part.filename or ""
             elif part.name:
                 fields[part.name] = (await part.text())[:200]
-        if text is None:
-            raise _refusal(400, "请上传文件（字段 file）", field="file")
-    else:
-        fields = await core.read_json_object(request)
-        text = text_field(fields, "text", 500_000)
-    doc_id = str(fields.get("doc_id") or "").strip()
-    if not DOC_ID.match(doc_id):
-        raise _refusal(400, '字段 "doc_id" 须为小写字母、数字和“-”（如 baoji-2021-12）', field="doc_id")
-    return {"doc_id": doc_id, "source": str(fields.get("source") or "")}, text
+    except (ValueError, AssertionError, LookupError) as error:  # truncated parts, bad headers or charset
+        raise _refusal(400, f"multipart 表单格式不正确：{error}")
+    if text is None:
+        raise _refusal(400, "请上传文件（字段 file）", field="file")
+    return fields, text
 
 
 @require_role("staff")

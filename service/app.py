@@ -19,7 +19,8 @@ from knowledge.decision import NluHint
 from knowledge.reply import Context, respond
 from knowledge.search import load_searcher
 from service.auth import require_role, setup_auth
-from service import openapi
+from service import identity, limits, openapi
+from service.caching import QueryVectorCache
 from service.config import Settings
 from service.handoff import HandoffQueue, OfficeHours
 from service.rasa_api import RasaApi
@@ -36,8 +37,20 @@ ENGINE = web.AppKey("engine", entitlements.EntitlementEngine)
 FEEDBACK_KINDS = ("positive", "negative", "unanswered")
 # Called as hook(question, answer, sender hash) after each answer (the admin's question log).
 ANSWER_HOOKS = web.AppKey("answer_hooks", list)
-# Search and encoding are CPU-bound and not thread-safe: one worker thread keeps the event loop free.
+# Search and encoding are CPU-bound: worker threads keep the event loop free. Two, one per core: the native
+# encoder serialises its own calls, while tokenising, BM25 and FAISS of another question run beside it.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
+KNOWLEDGE_THREADS = 2
+SQLITE_MAX_ROW_ID = 2 ** 63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """A database row id from a URL path segment; None for anything no row can have (junk, 0, beyond int64)."""
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if 0 < value <= SQLITE_MAX_ROW_ID else None
 
 
 def json_error(status: int, message: str, **extra) -> web.Response:
@@ -74,14 +87,12 @@ def read_query(request: web.Request) -> str:
     return query
 
 
-async def read_json_object(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text='{"error": "body must be a JSON object"}', content_type="application/json")
-    return body
+MAX_JSON_BYTES = 256 * 1024  # staff documents are the largest bodies
+MAX_PUBLIC_JSON_BYTES = 16 * 1024  # /api/chat and /api/feedback: a message, a question and an answer
+
+
+async def read_json_object(request: web.Request, max_bytes: int = MAX_JSON_BYTES) -> dict:
+    return await limits.read_json(request, max_bytes)
 
 
 async def in_worker(request: web.Request, function, *args):
@@ -127,7 +138,7 @@ async def answer(request: web.Request) -> web.Response:
     engine, searcher = request.app[ENGINE], searcher_of(request)
     result = await in_worker(request, lambda: respond(question, searcher, engine, nlu, context, date.today()))
     if result.kind == "no_answer":
-        searcher.store.add_feedback("unanswered", question=mask(question)[:2000], answer="", clause_ids=[],
+        searcher.store.add_feedback("unanswered", question=mask(question[:2000]), answer="", clause_ids=[],
                                     sender=sender_hash(body.get("sender")), channel=str(body.get("channel", ""))[:32])
     reply = plain(result)
     store = searcher.store  # every citation leaves as a complete card, one per clause
@@ -199,18 +210,26 @@ def sender_hash(sender) -> str:
     return hashlib.sha256(str(sender).encode()).hexdigest()[:16] if sender else ""
 
 
+MAX_CLAUSE_IDS = 20
+
+
 async def feedback(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
+    limits.check_origin(request)
+    limits.rate_limit(request)
+    body = await read_json_object(request, MAX_PUBLIC_JSON_BYTES)
     kind = body.get("kind")
     if kind not in FEEDBACK_KINDS:
         return json_error(400, f'field "kind" must be one of {", ".join(FEEDBACK_KINDS)}', field="kind")
     clause_ids = body.get("clause_ids") or []
-    if not isinstance(clause_ids, list):
-        return json_error(400, 'field "clause_ids" must be a list', field="clause_ids")
-    record_id = request.app[SEARCHER].store.add_feedback(
-        kind, question=mask(str(body.get("question", "")))[:2000], answer=mask(str(body.get("answer", "")))[:4000],
-        clause_ids=[str(c) for c in clause_ids], sender=sender_hash(body.get("sender")),
-        channel=str(body.get("channel", ""))[:32],
+    if not isinstance(clause_ids, list) or len(clause_ids) > MAX_CLAUSE_IDS \
+            or not all(isinstance(c, str) and len(c) <= 64 for c in clause_ids):
+        return json_error(400, f'field "clause_ids" must be a list of at most {MAX_CLAUSE_IDS} clause ids',
+                          field="clause_ids")
+    question = limits.capped_text(body, "question", 2000)
+    answer_text = limits.capped_text(body, "answer", 4000)
+    record_id = request.app[SEARCHER].store.add_feedback(  # personal numbers never reach the store
+        kind, question=mask(question), answer=mask(answer_text), clause_ids=clause_ids,
+        sender=sender_hash(body.get("sender")), channel=limits.capped_text(body, "channel", 32),
     )
     return web.json_response({"id": record_id}, status=201)
 
@@ -222,21 +241,41 @@ async def recent_feedback(request: web.Request) -> web.Response:
 
 
 CHAT_UNAVAILABLE = "对话服务暂时不可用，请稍后再试。"
+# The web chat's deadline is 5 s: Rasa answers within 4 s (its channels' deadline), this hop waits 4.5 s.
+CHAT_TIMEOUT = aiohttp.ClientTimeout(total=4.5)
+MAX_CHAT_CHARS = 2000  # longer texts still reach Rasa's channel, which answers them politely (500 max)
+CHAT_SECRET = web.AppKey("chat_secret", bytes)
 
 
 async def chat(request: web.Request) -> web.Response:
-    """Proxy from the web chat to Rasa's REST channel, so the page needs a single origin."""
-    body = await read_json_object(request)
-    timeout = aiohttp.ClientTimeout(total=30)
+    """Proxy from the web chat to Rasa's web channel, so the page needs a single origin.
+
+    The conversation id comes from the signed cookie (service.identity), never from the body."""
+    limits.check_origin(request)
+    limits.rate_limit(request)
+    body = await read_json_object(request, MAX_PUBLIC_JSON_BYTES)
+    message = limits.capped_text(body, "message", MAX_CHAT_CHARS)
+    chat_id, is_new = identity.chat_id_of(request, request.app[CHAT_SECRET])
+    response = await ask_rasa(request.app[SETTINGS], chat_id, message)
+    if is_new:
+        identity.set_cookie(response, request, request.app[CHAT_SECRET], chat_id)
+    return response
+
+
+async def ask_rasa(settings: Settings, chat_id: str, message: str) -> web.Response:
+    headers = {"X-Chat-Proxy-Token": settings.chat_proxy_token}
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.post(f"{request.app[SETTINGS].rasa_url}/webhooks/rest/webhook", json=body) as reply:
+        async with aiohttp.ClientSession(timeout=CHAT_TIMEOUT) as session:
+            async with session.post(f"{settings.rasa_url}/webhooks/web/webhook", headers=headers,
+                                    json={"sender": chat_id, "message": message}) as reply:
                 payload = await reply.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:
-        logger.warning("rasa unreachable: %s", error)
+        logger.warning("rasa unreachable or late: %s", error or type(error).__name__)
         return json_error(503, CHAT_UNAVAILABLE, messages=[])
     if reply.status >= 400:
-        return json_error(reply.status, (payload or {}).get("error", CHAT_UNAVAILABLE), messages=[])
+        error = payload.get("error") if isinstance(payload, dict) else None
+        messages = payload if isinstance(payload, list) else []  # 429: the channel's polite slow-down reply
+        return json_error(reply.status, error or CHAT_UNAVAILABLE, messages=messages)
     return web.json_response({"messages": payload})
 
 
@@ -259,10 +298,12 @@ async def reload_knowledge(request: web.Request) -> web.Response:
 async def load_knowledge(app: web.Application) -> None:
     settings = app[SETTINGS]
     settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    app[EXECUTOR] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="knowledge")
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=KNOWLEDGE_THREADS, thread_name_prefix="knowledge")
     app[SEARCHER] = await asyncio.get_running_loop().run_in_executor(
         app[EXECUTOR], lambda: load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder))
+    app[SEARCHER].encoder = QueryVectorCache(app[SEARCHER].encoder)
     app[ENGINE] = entitlements.EntitlementEngine(settings.parameters_dir)
+    app[CHAT_SECRET] = identity.load_secret(settings.db_path.parent)
     logger.info("knowledge loaded: %s", app[SEARCHER].describe())
 
 
@@ -280,12 +321,16 @@ OPENAPI_PATHS = {
         "responses": openapi.responses(200, None, 400)}},
     "/api/answer": {"post": {
         "summary": "a composed, cited answer",
-        "requestBody": openapi.json_body({"q": _TEXT, "intent": {"type": "string", "nullable": True},
-                                          "sender": {"type": "string", "nullable": True}}, ("q",)),
+        "requestBody": openapi.json_body({
+            "q": _TEXT, "intent": {"type": "string", "nullable": True}, "confidence": {"type": "number"},
+            "context": {"type": "object", "nullable": True, "properties": {
+                "question": {"type": "string"}, "clauses": {"type": "array", "items": {"type": "string"}},
+                "facts": {"type": "object"}}},
+            "sender": {"type": "string", "nullable": True}, "channel": {"type": "string"}}, ("q",)),
         "responses": openapi.responses(200, None, 400, 413, 415)}},
     "/api/clauses/{clause_id}": {"get": {
         "summary": "one clause",
-        "parameters": [{"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [openapi.CLAUSE_ID],
         "responses": openapi.responses(200, None, 404)}},
     "/api/documents": {"get": {"summary": "policy documents", "responses": openapi.responses()}},
     "/api/entitlements": {"post": {
@@ -317,10 +362,11 @@ OPENAPI_PATHS = {
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=256 * 1024)
+    app = web.Application(client_max_size=MAX_JSON_BYTES)
     app[SETTINGS] = settings
     setup_auth(app, UserStore(settings.users_db), legacy_staff_token=settings.staff_token,
                cookie_secure=settings.cookie_secure)
+    limits.install(app)
     app.on_startup.append(load_knowledge)
     app.on_cleanup.append(close_knowledge)
     app.router.add_get("/", index_page)

@@ -49,6 +49,8 @@ def bearer_user(request: web.Request) -> Optional[User]:
     if not header.startswith("Bearer "):
         return None
     token = header[len("Bearer "):].strip()
+    if not token.isascii():  # tokens are ASCII: anything else (raw bytes, GBK) is simply a wrong token
+        raise json_refusal(web.HTTPUnauthorized, "invalid or revoked token", **{"WWW-Authenticate": "Bearer"})
     legacy = request.app.get(LEGACY_TOKEN, "")
     if legacy and hmac.compare_digest(token.encode(), legacy.encode()):
         return request.app[USERS].get(LEGACY_TOKEN_USER)
@@ -66,7 +68,10 @@ def cookie_session(request: web.Request) -> Optional[Session]:
 async def check_csrf(request: web.Request, session: Session) -> None:
     given = request.headers.get(CSRF_HEADER, "")
     if not given and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        given = str((await request.post()).get("csrf_token", ""))
+        try:
+            given = str((await request.post()).get("csrf_token", ""))
+        except (ValueError, AssertionError, LookupError):  # a malformed form carries no token
+            given = ""
     if not given or not hmac.compare_digest(given.encode(), session.csrf.encode()):
         raise json_refusal(web.HTTPForbidden, "CSRF token missing or wrong: reload the page")
 

@@ -23,6 +23,7 @@ class Settings:
     rasa_token: str = ""             # RASA_AUTH_TOKEN: the handoff queue reads and pauses conversations
     handoff_hours: str = "1-5 09:00-17:30"   # when agents answer (ISO weekdays, local time) or "always"
     handoff_timezone: str = "Asia/Shanghai"
+    chat_proxy_token: str = ""  # shared with Rasa's web chat channel (bot.rest.WebChatInput)
 
     @property
     def users_db(self) -> Path:
@@ -48,4 +49,5 @@ class Settings:
             handoff_hours=os.environ.get("HANDOFF_HOURS", "1-5 09:00-17:30"),
             handoff_timezone=os.environ.get("HANDOFF_TIMEZONE", "Asia/Shanghai"),
             review_required=os.environ.get("ADMIN_REVIEW_REQUIRED", "0") == "1",
+            chat_proxy_token=os.environ.get("CHAT_PROXY_TOKEN", ""),
         )

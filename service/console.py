@@ -11,10 +11,11 @@ import re
 
 from aiohttp import web
 
-from knowledge import entitlements
 from knowledge.answer import is_fully_expired
 from knowledge.citations import article_label, chinese_number, expiry_notes
+from knowledge.entitlement_request import BOOLEAN_FIELDS, NUMBER_FIELDS, RequestError
 from knowledge.entitlement_text import render_entitlements
+from knowledge.entitlements import EntitlementEngine
 from knowledge.parser import extract_time_limits
 from knowledge.reply import respond
 from knowledge.textnorm import normalize
@@ -151,16 +152,16 @@ async def answer(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-def calculator_form(engine: entitlements.EntitlementEngine) -> dict:
+def calculator_form(engine: EntitlementEngine) -> dict:
     """The fields of POST /api/entitlements with the document's wording (knowledge/rules.yaml)."""
     rules = engine.rules
     facts = []
     for name, fact in rules.facts.items():
-        if name in entitlements.NUMBER_FIELDS:
-            low, high = entitlements.NUMBER_FIELDS[name]
+        if name in NUMBER_FIELDS:
+            low, high = NUMBER_FIELDS[name]
             facts.append({"name": name, "label": fact["label"], "type": "number", "unit": fact.get("unit", ""),
                           "min": low, "max": high})
-        elif name in entitlements.BOOLEAN_FIELDS:
+        elif name in BOOLEAN_FIELDS:
             facts.append({"name": name, "label": fact["label"], "type": "boolean"})
     return {
         "document": dict(rules.document),
@@ -203,7 +204,7 @@ async def calculate(request: web.Request) -> web.Response:
     engine = request.app[core.ENGINE]
     try:
         result = core.plain(engine.evaluate(body))
-    except entitlements.RequestError as error:
+    except RequestError as error:
         return core.json_error(400, error.message, field=error.field)
     result["summary"] = summary_text(calculator_form(engine), body, result)
     return web.json_response(result)
@@ -224,7 +225,7 @@ OPENAPI_PATHS = {
     "/api/agent/search": {"get": {
         "summary": "agent: clause cards (location 二、（一）, highlights, departments, status, score)",
         "security": AGENT, "parameters": [
-            {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 500}},
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": core.MAX_QUERY_CHARS}},
             {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 20}}],
         "responses": openapi.responses(200, None, 400, 401, 403)}},
     "/api/agent/articles/{clause_id}": {"get": {
@@ -232,7 +233,7 @@ OPENAPI_PATHS = {
         "parameters": [_CLAUSE], "responses": openapi.responses(200, None, 401, 403, 404)}},
     "/api/agent/answer": {"post": {
         "summary": "agent: the answer the bot would send, and `copy_text` to paste", "security": AGENT,
-        "requestBody": openapi.json_body({"q": {"type": "string", "maxLength": 500}}, ("q",)),
+        "requestBody": openapi.json_body({"q": {"type": "string", "maxLength": core.MAX_QUERY_CHARS}}, ("q",)),
         "responses": openapi.responses(200, None, 400, 401, 403)}},
     "/api/agent/calculator": {
         "get": {"summary": "agent: calculator fields with their Chinese labels", "security": AGENT,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Optional
 from zoneinfo import ZoneInfo
 
+from bot.guard import MAX_CHARS
 from bot.masking import mask
 from service.private_db import PrivateDatabase
 
@@ -142,7 +143,7 @@ class HandoffQueue(PrivateDatabase):
         handoff_id = self._insert(
             "INSERT INTO handoffs (sender_id, channel, reason, question, status, created_at, out_of_hours) "
             "VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-            (sender_id, channel, reason if reason in REASONS else "user_request", mask(question)[:500], now,
+            (sender_id, channel, reason if reason in REASONS else "user_request", mask(question)[:MAX_CHARS], now,
              int(not self.hours.open_at(now))))
         return self.get(handoff_id), True  # type: ignore[return-value]
 

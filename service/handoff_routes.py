@@ -16,8 +16,10 @@ import logging
 
 from aiohttp import web
 
+from bot.channel_policy import namespaced
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
 from service import app as core
+from service import identity
 from service import openapi
 from service.auth import current_user, require_role
 from service.console import search_cards
@@ -45,10 +47,10 @@ def refusal(error: HandoffError) -> web.Response:
 
 
 def handoff_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["handoff_id"])
-    except ValueError:
+    found = core.row_id(request.match_info["handoff_id"])
+    if found is None:
         raise web.HTTPNotFound(text='{"error": "no such conversation"}', content_type="application/json")
+    return found
 
 
 # --- the bot's side --------------------------------------------------------------------------------------
@@ -70,11 +72,13 @@ async def file_handoff(request: web.Request) -> web.Response:
 
 
 def chat_sender(request: web.Request) -> str:
-    """The Rasa sender id of this web-chat browser, resolved the same way /api/chat resolves it."""
-    sender = (request.query.get("sender") or "").strip()
-    if not sender or len(sender) > 200:
-        raise web.HTTPBadRequest(text='{"error": "parameter sender is required"}', content_type="application/json")
-    return sender
+    """The Rasa sender id of this web-chat browser, from its signed cookie as /api/chat resolves it — never a
+    sender the client names, so nobody can read another conversation's agent messages."""
+    chat_id = identity.verified_id(request.app[core.CHAT_SECRET], request.cookies.get(identity.COOKIE))
+    if not chat_id:
+        raise web.HTTPUnauthorized(text='{"error": "no web chat conversation: send a message first"}',
+                                   content_type="application/json")
+    return namespaced("web", chat_id)
 
 
 async def agent_messages(request: web.Request) -> web.Response:
@@ -206,10 +210,8 @@ async def resolve(request: web.Request) -> web.Response:
 @require_role("agent")
 async def retry(request: web.Request) -> web.Response:
     queue = queue_of(request)
-    try:
-        message = queue.message(int(request.match_info["message_id"]))
-    except ValueError:
-        message = None
+    message_id = core.row_id(request.match_info["message_id"])
+    message = None if message_id is None else queue.message(message_id)
     if message is None:
         return core.json_error(404, "no such message")
     if message.status not in ("failed", "expired"):
@@ -277,9 +279,8 @@ OPENAPI_PATHS = {
         "responses": openapi.responses(201, None, 400)}},
     "/api/chat/agent-messages": {"get": {
         "summary": "web chat: agent messages (人工客服) and the resume notice after `after`",
-        "parameters": [{"name": "sender", "in": "query", "required": True, "schema": {"type": "string"}},
-                       {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
-        "responses": openapi.responses(200, None, 400)}},
+        "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+        "responses": openapi.responses(200, None, 400, 401)}},
     "/api/agent/queue": {"get": {"summary": "agent: open handoff conversations with reason and waiting time",
                                  "security": _AGENT, "responses": openapi.responses(200, None, 401, 403)}},
     "/api/agent/queue/{handoff_id}": {"get": {

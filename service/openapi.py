@@ -2,7 +2,7 @@
 
 Each route module owns the description of its own routes: it calls `contribute(app, PATHS)` where it adds
 them, so the spec cannot drift into a second list kept somewhere else. `schema()` / `json_body()` /
-`responses()` keep those dicts short. schemathesis (tests/e2e/test_openapi_fuzz.py) fuzzes every path here.
+`responses()` keep those dicts short. schemathesis (tests/service/test_openapi_fuzz.py) fuzzes every path here.
 """
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ VERSION = "1.0"
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
          "required": ["error"]}
 STAFF_SECURITY = [{"staffToken": []}]
+REQUIRED_TEXT = {"type": "string", "minLength": 1}
+CLAUSE_ID = {"name": "clause_id", "in": "path", "required": True,
+             "schema": {"type": "string", "example": "baoji-2020-49:2.1"}}
 
 
 def contribute(app: web.Application, paths: dict[str, dict]) -> None:

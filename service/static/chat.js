@@ -5,7 +5,7 @@
 //       shows a message (agent messages carry the label 人工客服) and keeps it in the transcript;
 //   window.chatUI.addNotice(text)   a centred grey line, e.g. 已为您转接人工客服 (not kept);
 //   window.chatUI.send(text)        sends text as if the user had typed it;
-//   window.chatUI.senderId          this browser's conversation id (the Rasa sender).
+// The conversation id is a signed HttpOnly cookie the server issues (service/identity.py): no script reads it.
 // Quick replies belong to the step that offered them: as soon as anything is sent they are retired
 // (disabled, and a click on them does nothing), so a finished, cancelled or superseded step cannot be answered.
 (function () {
@@ -18,14 +18,7 @@
   const TIME_GAP_MS = 5 * 60 * 1000;  // like WeChat: a time line when the previous message is older than this
   const AGENT_LABEL = "人工客服";
 
-  function senderId() {  // persistent per browser, so the conversation continues after a reload
-    let id = localStorage.getItem("policy-chat-sender");
-    if (!id) {
-      id = "web-" + (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
-      localStorage.setItem("policy-chat-sender", id);
-    }
-    return id;
-  }
+  // The conversation id is the server's: a signed HttpOnly cookie set by /api/chat, kept across reloads.
 
   // The transcript is kept per browser too, so a reload shows the conversation instead of starting over.
   // Entries: {user: text, at}, {bot: rasaMessage, at}, {agent: text, at}.
@@ -239,7 +232,8 @@
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: senderId(), message: payload }),
+        credentials: "same-origin",
+        body: JSON.stringify({ message: payload }),
       });
       const body = await response.json();
       condensed(body.messages || []).forEach(function (message) {
@@ -272,8 +266,7 @@
     }
   }
 
-  window.chatUI = { addMessage: addMessage, addNotice: addNotice, send: function (text) { return send(text); },
-                    senderId: senderId() };
+  window.chatUI = { addMessage: addMessage, addNotice: addNotice, send: function (text) { return send(text); } };
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();

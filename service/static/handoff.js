@@ -3,7 +3,6 @@
 // Uses window.chatUI.addMessage(text, {from}) when the chat exposes it, else appends a bubble itself.
 (function () {
   "use strict";
-  const SENDER_KEY = "policy-chat-sender";       // chat.js keeps the conversation's sender id here
   const CURSOR_KEY = "policy-chat-agent-cursor";  // id of the last agent message shown
   const POLL_MS = 3000;
 
@@ -38,11 +37,10 @@
   }
 
   async function poll() {
-    const sender = localStorage.getItem(SENDER_KEY);
-    if (!sender || document.hidden) return;
+    if (document.hidden) return;
     const after = Number(localStorage.getItem(CURSOR_KEY) || "0");
-    try {
-      const response = await fetch("/api/chat/agent-messages?sender=" + encodeURIComponent(sender) + "&after=" + after);
+    try {  // the conversation is the one of this browser's signed cookie, sent along by the browser
+      const response = await fetch("/api/chat/agent-messages?after=" + after, { credentials: "same-origin" });
       if (!response.ok) return;
       const body = await response.json();
       (body.messages || []).forEach(function (message) {

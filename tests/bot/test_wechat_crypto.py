@@ -5,6 +5,7 @@ import pytest
 from wechatpy.crypto import WeChatCrypto
 
 from bot.wechat_crypto import ForgedRequest, SafeMode, UndecryptableBody, sign, valid_signature
+from bot.wechat_xml import screen_xml
 
 TOKEN, APP_ID = "token123", "wx0123456789abcdef"
 AES_KEY = base64.b64encode(os.urandom(32)).decode()[:-1]
@@ -28,9 +29,8 @@ def test_no_token_means_nothing_is_valid():
 
 
 def envelope(app_id=APP_ID, key=AES_KEY):
-    import xmltodict
     raw = WeChatCrypto(TOKEN, key, app_id).encrypt_message("<xml><MsgType>text</MsgType></xml>", "n1", "1700000000")
-    return xmltodict.parse(raw)["xml"]
+    return screen_xml(raw)
 
 
 def test_safe_mode_round_trip_with_wechatpy():
@@ -39,8 +39,7 @@ def test_safe_mode_round_trip_with_wechatpy():
     assert mode.decrypt(sealed["Encrypt"], sealed["MsgSignature"], "1700000000", "n1") == \
         "<xml><MsgType>text</MsgType></xml>"
     reply = mode.encrypt("<xml><Content>ok</Content></xml>", "n2", "1700000001")
-    import xmltodict
-    parsed = xmltodict.parse(reply)["xml"]
+    parsed = screen_xml(reply)
     assert WeChatCrypto(TOKEN, AES_KEY, APP_ID).decrypt_message(
         parsed, parsed["MsgSignature"], "1700000001", "n2") == "<xml><Content>ok</Content></xml>"
 

@@ -60,7 +60,9 @@ def endpoint(bot, fake_api):
 
 
 async def post(endpoint, wechat, xml, query=None):
-    return await endpoint.receive(query or wechat.signed_query(), xml.encode())
+    """Post as WeChat does in safe mode (the endpoint has an EncodingAESKey)."""
+    query, body = wechat.seal(query or wechat.signed_query(), xml)
+    return await endpoint.receive(query, body.encode())
 
 
 async def pushed(fake_api, openid, count, timeout=3.0):
@@ -259,3 +261,61 @@ def test_access_log_lines_show_a_pseudonym_instead_of_the_openid():
     record.request = f"POST http://h/webhooks/wechat/webhook?signature=x&openid={openid}&nonce=1"
     assert OpenIdRedactor().filter(record)
     assert openid not in record.request and f"openid={pseudonym(openid)}&nonce=1" in record.request
+
+
+# --- replay protection ------------------------------------------------------------------------------
+async def test_plaintext_is_refused_while_an_aes_key_is_configured(endpoint, wechat, bot):
+    response = await endpoint.receive(wechat.signed_query(), wechat.text(new_openid(), "你好").encode())
+    assert response.status == 403 and "encrypt_type=aes" in response.body
+    assert bot.calls == []
+
+
+async def test_plaintext_is_accepted_when_no_key_is_configured(bot):
+    plain = WeChatEndpoint(WeChatSettings.load(None, {"WECHAT_TOKEN": TOKEN}), bot)
+    wechat = WeChatServerSide(TOKEN, APP_ID, AES_KEY, "gh_unit")
+    response = await plain.receive(wechat.signed_query(), wechat.text(new_openid(), "你好").encode())
+    assert response.status == 200 and "答：你好" in response.body
+
+
+async def test_captured_query_string_replayed_for_another_message_is_403(endpoint, wechat, bot):
+    victim, attacker = new_openid(), new_openid()
+    captured = wechat.signed_query()
+    assert (await post(endpoint, wechat, wechat.text(victim, "你好"), captured)).status == 200
+    replayed = await post(endpoint, wechat, wechat.text(attacker, "跳过"), captured)
+    assert replayed.status == 403
+    assert bot.calls == [(victim, "你好")]
+
+
+async def test_wechat_retry_of_the_same_msg_id_with_the_same_query_gets_the_same_reply(endpoint, wechat, bot):
+    openid = new_openid()
+    query, xml = wechat.signed_query(), wechat.text(openid, "你好", msg_id=987654321)
+    first = await post(endpoint, wechat, xml, query)
+    again = await post(endpoint, wechat, xml, query)
+    assert first.status == again.status == 200
+    assert wechat.reply(first.body).content == wechat.reply(again.body).content == "答：你好"
+    assert bot.calls == [(openid, "你好")]
+
+
+@pytest.mark.parametrize("offset", [-301, 301, -10**9])
+async def test_timestamp_outside_the_300_s_window_is_403(endpoint, wechat, bot, offset):
+    timestamp, nonce = str(int(time.time()) + offset), "n" + str(offset)
+    query = {"signature": wechat.signature(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    assert (await post(endpoint, wechat, wechat.text(new_openid(), "你好"), query)).status == 403
+    assert endpoint.verify({**query, "echostr": "1"}).status == 403
+    assert bot.calls == []
+
+
+async def test_a_flooding_openid_is_asked_to_slow_down_while_others_are_answered(bot, fake_api):
+    from bot.ratelimit import SLOW_DOWN_REPLY, RateLimiter
+    settings = WeChatSettings.load(None, {"WECHAT_TOKEN": TOKEN})
+    limited = WeChatEndpoint(settings, bot, limiter=RateLimiter(rate_per_s=0.001, burst=2))
+    wechat = WeChatServerSide(TOKEN, APP_ID, AES_KEY, "gh_unit")
+    flooder, other = new_openid(), new_openid()
+
+    async def ask(openid, text):
+        return wechat.reply((await limited.receive(wechat.signed_query(), wechat.text(openid, text).encode())).body)
+
+    answers = [(await ask(flooder, f"问题{n}")).content for n in range(4)]
+    assert answers[:2] == ["答：问题0", "答：问题1"] and answers[2:] == [SLOW_DOWN_REPLY] * 2
+    assert (await ask(other, "你好")).content == "答：你好"
+    assert len(bot.calls) == 3

@@ -1,8 +1,8 @@
-import xmltodict
 from wechatpy.messages import TextMessage
 
 from bot.text_split import utf8_len
 from bot.wechat_render import BotReply, ButtonMemory, bot_reply, render_passive
+from bot.wechat_xml import screen_xml
 
 MESSAGE = TextMessage({"ToUserName": "gh_1", "FromUserName": "oUser", "CreateTime": "1700000000",
                        "MsgType": "text", "Content": "hi", "MsgId": "1"})
@@ -26,7 +26,7 @@ def test_handoff_marker_turns_into_transfer_and_text_follows():
     reply = bot_reply([{"text": "好的，已为您转接人工客服。"}, {"custom": {"handoff": True, "reason": "user_request"}}])
     assert reply.handoff
     assert reply.follow_ups == ["好的，已为您转接人工客服。"]
-    xml = xmltodict.parse(render_passive(MESSAGE, reply))["xml"]
+    xml = screen_xml(render_passive(MESSAGE, reply))
     assert xml["MsgType"] == "transfer_customer_service"
     assert xml["ToUserName"] == "oUser" and xml["FromUserName"] == "gh_1"
 
@@ -51,7 +51,7 @@ def test_long_answer_first_part_passive_rest_follow():
 
 def test_passive_text_reply_is_wechat_xml_and_cannot_be_broken_out_of():
     reply = bot_reply([{"text": "a]]><MsgType>news</MsgType>"}])
-    xml = xmltodict.parse(render_passive(MESSAGE, reply))["xml"]
+    xml = screen_xml(render_passive(MESSAGE, reply))
     assert xml["MsgType"] == "text" and xml["Content"].startswith("a]] >")
 
 
@@ -69,12 +69,11 @@ def test_typed_button_title_resolves_to_its_payload():
     assert memory.resolve("oUser", "帮我算算能享受啥") == "帮我算算能享受啥"
 
 
-def test_screening_result_in_wechat_text_keeps_marks_with_words_counts_and_one_quote():
+def test_screening_result_in_wechat_text_keeps_marks_with_words_counts_and_one_quote(entitlement_engine):
     """WeChat shows text only: the cards are dropped, so nothing the text says is said twice."""
     from knowledge.entitlement_text import render_entitlements
-    from knowledge.entitlements import evaluate
 
-    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+    result = entitlement_engine.evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
                        "as_of": "2026-11-26"})
     quote = result["entitlements"][0]["quote"]
     messages = [{"text": part} for part in render_entitlements(result)]

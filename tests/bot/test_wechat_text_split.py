@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from bot.text_split import WECHAT_TEXT_LIMIT, pack_messages, split_text, utf8_len
+from bot.text_split import (LINE_CUTS, PARAGRAPH_CUTS, WECHAT_TEXT_LIMIT, pack, pack_messages, pieces, split_text,
+                            utf8_len)
 
 
 def squeeze(text: str) -> str:
@@ -72,3 +73,19 @@ def test_blank_messages_are_dropped():
 def test_absurd_limit_is_refused():
     with pytest.raises(ValueError):
         split_text("你好", 2)
+
+
+def test_paragraph_cuts_prefer_a_paragraph_break_to_filling_the_part():
+    paragraphs = ["第一段。" * 10, "第二段。" * 10]
+    text = "\n\n".join(paragraphs)
+    limit = utf8_len(paragraphs[0]) + 20  # the second paragraph's first sentences would still fit
+    assert [part.strip() for part in pack(pieces(text, limit, PARAGRAPH_CUTS), limit)] == paragraphs
+    assert split_text(text, limit)[0].startswith(paragraphs[0] + "\n\n第二段。")  # sentence cuts fill the part
+
+
+def test_line_cuts_keep_lines_whole_and_join_them_with_newlines():
+    blocks = ["✅【符合】甲\n　依据：一", "✅【符合】乙\n　依据：二" + "很长" * 40]
+    parts = pack([p for block in blocks for p in pieces(block, 100, LINE_CUTS)], 100, "\n", strip=False)
+    assert all(utf8_len(part) <= 100 for part in parts)
+    assert parts[0] == "✅【符合】甲\n　依据：一\n✅【符合】乙"  # the indent of a continued block stays
+    assert "".join(parts).replace("\n", "") == "".join(blocks).replace("\n", "")

@@ -1,6 +1,7 @@
 """Starts the three real services on free ports for end-to-end tests (once per test session)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+
+from deploy import render
+from deploy.render import RunConfig
 
 PROJECT = Path(__file__).resolve().parents[2]
 MODEL = PROJECT / "models" / "policy-bot.tar.gz"
@@ -37,6 +41,8 @@ class Services:
     processes: list = field(default_factory=list)
     staff_token: str = field(default_factory=lambda: secrets.token_hex(16))
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    chat_proxy_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    run_options: dict = field(default_factory=dict)  # other RunConfig fields, e.g. the store profile
 
     @property
     def staff_headers(self) -> dict:
@@ -52,7 +58,7 @@ class Services:
 
     @property
     def tracker_db(self) -> Path:
-        return self.workdir / "tracker.db"
+        return self.var_dir / "rasa_tracker.db"
 
     def user_texts(self, sender: str) -> list[str]:
         """User messages of `sender` as persisted in Rasa's SQLite tracker store."""
@@ -85,6 +91,16 @@ class Services:
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
 
+    @property
+    def var_dir(self) -> Path:
+        return self.workdir / "var"
+
+    def run_config(self) -> RunConfig:
+        return RunConfig(var_dir=self.var_dir, rasa_port=self.rasa_port, actions_port=self.actions_port,
+                         service_port=self.service_port, chat_proxy_token=self.chat_proxy_token,
+                         rasa_auth_token=self.rasa_token,
+                         credentials=self.workdir / "credentials.yml", **self.run_options)
+
     def env(self) -> dict:
         cache = PROJECT / ".cache"
         env = dict(os.environ)
@@ -93,53 +109,36 @@ class Services:
             "TRANSFORMERS_OFFLINE": "1", "MPLCONFIGDIR": str(cache / "matplotlib"),
             "KERAS_HOME": str(cache / "keras"), "RASA_CACHE_DIRECTORY": str(cache / "rasa"),
             "TMPDIR": str(cache / "tmp"), "PYTHONPATH": str(PROJECT),
-            "POLICY_VAR_DIR": str(self.workdir / "var"), "POLICY_SERVICE_URL": self.service_url,
-            "RASA_URL": self.rasa_url, "STAFF_TOKEN": self.staff_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "STAFF_TOKEN": self.staff_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "RASA_AUTH_TOKEN": self.rasa_token, "HANDOFF_HOURS": "always",
         })
         env.update(self.extra_env)
         return env
 
-    def write_rasa_config(self) -> tuple[Path, Path]:
-        endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "{self.actions_url}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.workdir / "tracker.db"}"\n'
-        )
-        credentials = self.workdir / "credentials.yml"
-        credentials.write_text("bot.rest.GuardedRestInput:\n" + self.extra_credentials)
-        return endpoints, credentials
-
-    def _start(self, name: str, command: list[str], env: dict) -> None:
-        log = open(self.workdir / f"{name}.log", "wb")
-        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        self.processes.append((name, process, log))
-
     def start(self) -> "Services":
+        """The production process model: deploy/render.py's configuration under one supervisord."""
         assert MODEL.exists(), "train the model first: make train"
-        env = self.env()
-        endpoints, credentials = self.write_rasa_config()
-        app_python = str(PROJECT / ".venv/app/bin/python")
-        self._start("service", [app_python, "-m", "service", "--port", str(self.service_port)], env)
-        self._start("actions", [app_python, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.actions_port)], {**env, **self.actions_env})
-        self._start("rasa", [str(PROJECT / ".venv/rasa/bin/rasa"), "run", "--model", str(MODEL),
-                             "--endpoints", str(endpoints), "--credentials", str(credentials),
-                             "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.rasa_token],
-                    {**env, "HOME": str(PROJECT / ".cache/home")})
+        (self.workdir / "credentials.yml").write_text(
+            "bot.rest.GuardedRestInput:\nbot.rest.WebChatInput:\n" + self.extra_credentials)
+        self.config = render.write(self.run_config(), extra_env={"actions": self.actions_env})
+        log = open(self.workdir / "supervisord.out", "wb")
+        process = subprocess.Popen([str(PROJECT / ".venv/app/bin/supervisord"), "-c",
+                                    str(self.config.supervisord_conf_path)],
+                                   cwd=PROJECT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.processes.append(("supervisord", process, log))
         self.wait_ready()
         return self
 
-    def wait_ready(self) -> None:
-        checks = [(f"{self.service_url}/healthz", "service"), (f"{self.actions_url}/health", "actions"),
-                  (f"{self.rasa_url}/webhooks/rest/", "rasa")]
+    def wait_ready(self, programs=("service", "actions", "rasa")) -> None:
+        checks = {"service": f"{self.service_url}/healthz", "actions": f"{self.actions_url}/health",
+                  "rasa": f"{self.rasa_url}/webhooks/rest/"}
         deadline = time.monotonic() + READY_TIMEOUT_S
-        for url, name in checks:
+        for name in programs:
             while True:
                 self.raise_if_exited()
                 try:
-                    if requests.get(url, timeout=2).status_code == 200:
+                    if requests.get(checks[name], timeout=2).status_code == 200:
                         break
                 except requests.RequestException:
                     pass
@@ -150,19 +149,47 @@ class Services:
     def raise_if_exited(self) -> None:
         for name, process, _ in self.processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log_tail(name)}")
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log_tail('supervisord')}")
+
+    def log_path(self, name: str) -> Path:
+        return self.var_dir / "log" / f"{name}.log"
 
     def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.workdir / f"{name}.log"
+        path = self.log_path(name)
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
+    def supervisorctl(self, *args: str) -> str:
+        return subprocess.run([str(PROJECT / ".venv/app/bin/supervisorctl"), "-c",
+                               str(self.config.supervisord_conf_path), *args],
+                              capture_output=True, text=True, timeout=30).stdout.strip()
+
+    def pid(self, program: str) -> int:
+        """The current process id of `program` (service, actions or rasa) as supervisord knows it."""
+        return int(self.supervisorctl("pid", program))
+
+    def start_rasa_replica(self, port: int) -> str:
+        """Another Rasa server over the same endpoints (tracker and lock store) on `port`; returns its URL."""
+        replica = dataclasses.replace(self.config, rasa_port=port)
+        log = open(self.workdir / f"rasa-{port}.log", "wb")
+        environment = {**self.env(), **render.program_environments(replica)["rasa"]}
+        process = subprocess.Popen(render.program_commands(replica)["rasa"], cwd=PROJECT, env=environment,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append((f"rasa-{port}", process, log))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not _answers(f"{url}/webhooks/rest/"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"replica on {port} did not start:\n{(self.workdir / f'rasa-{port}.log').read_text()}")
+            time.sleep(1)
+        return url
+
     def stop(self) -> None:
-        for _, process, log in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+        for _, process, _ in self.processes:
+            if process.poll() is None:  # supervisord stops its programs, then exits
+                process.send_signal(signal.SIGTERM)
         for _, process, log in self.processes:
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
             log.close()
@@ -180,6 +207,13 @@ class Services:
                                  json={"sender": sender, "message": message}, timeout=timeout)
         response.raise_for_status()
         return response.json()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def reply_text(messages: list[dict]) -> str:

@@ -14,6 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from service import identity
+
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "var" / "artifacts"
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
@@ -107,11 +109,17 @@ def chat_idle(citizen):
         citizen.find_element(By.ID, "send").is_enabled()
 
 
+def web_chat_sender(services, browser) -> str:
+    """The Rasa sender of a browser's web chat: "web:" + the id in its server-signed cookie."""
+    cookie = wait(browser).until(lambda d: d.get_cookie("policy_chat"))["value"]
+    return "web:" + identity.verified_id(identity.load_secret(services.var_dir), cookie)
+
+
 def test_live_handoff_in_the_web_chat(services, agent, citizen):
     _, reader = services.add_user("queue-reader", "agent")
     citizen.get(services.service_url + "/")
     wait(citizen).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chip"))
-    sender = citizen.execute_script("return localStorage.getItem('policy-chat-sender')")
+    sender = web_chat_sender(services, citizen)
     citizen.find_element(By.ID, "handoff").click()
     wait(citizen).until(lambda d: "排队" in d.find_element(By.ID, "log").text)
 

@@ -95,4 +95,4 @@ def test_malformed_bodies_get_400_with_reason(services, raw):
 def test_conversation_is_persisted_in_the_sqlite_tracker_store(services):
     sender = new_sender()
     services.say(sender, "摆摊要交钱吗")
-    assert services.user_texts(sender) == ["摆摊要交钱吗"]
+    assert services.user_texts("rest:" + sender) == ["摆摊要交钱吗"]

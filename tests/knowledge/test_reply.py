@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 
 from knowledge.decision import NluHint, answer_probability
-from knowledge.entitlements import EntitlementEngine
 from knowledge.reply import Context, is_follow_up, merged_facts, respond, social_kind
 from knowledge.profile_text import parse_profile
 from knowledge.textnorm import normalize
@@ -14,8 +13,8 @@ TODAY = dt.date(2026, 12, 1)
 
 
 @pytest.fixture(scope="module")
-def engine():
-    return EntitlementEngine()
+def engine(entitlement_engine):
+    return entitlement_engine
 
 
 def ask(searcher, engine, message, intent="", confidence=0.0, context=None):

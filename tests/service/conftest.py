@@ -9,6 +9,7 @@ import requests
 from aiohttp import web
 
 from service.app import create_app
+from tests.e2e.fake_wechat_api import BackgroundServer
 from service.config import PROJECT_ROOT, Settings
 
 STAFF_TOKEN = "test-staff-token"
@@ -67,3 +68,28 @@ def policy_service(tmp_path_factory):
     app = RunningApp(settings).start()
     yield app
     app.stop()
+
+
+class FakeRasa(BackgroundServer):
+    """Listens where the service expects Rasa; records what the web channel is sent and answers it."""
+
+    def __init__(self, port: int):
+        super().__init__()
+        self.wanted_port = port
+        self.received = []
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/webhooks/web/webhook", self.answer)
+        return app
+
+    async def answer(self, request):
+        body = await request.json()
+        self.received.append({"body": body, "token": request.headers.get("X-Chat-Proxy-Token")})
+        return web.json_response([{"recipient_id": body["sender"], "text": f"答：{body['message']}"}])
+
+    async def _serve(self):
+        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.wanted_port).start()
+        self.port = self.wanted_port

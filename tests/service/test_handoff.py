@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from service import app as core
+from service import identity
 from service.config import PROJECT_ROOT, Settings
 from service.handoff import HandoffError, HandoffQueue, OfficeHours, channel_of
 from service.rasa_api import transcript
@@ -157,6 +159,12 @@ def file_handoff(app, sender, reason="user_request", channel="rest", rasa=None):
     return response
 
 
+def chat_cookie(app, sender):
+    """The signed cookie the web chat's browser holds for the conversation `web:<id>`."""
+    secret = app.runner.app[core.CHAT_SECRET]
+    return {identity.COOKIE: identity.signed(secret, sender.removeprefix("web:"))}
+
+
 def test_every_agent_route_needs_a_login(world):
     app, *_ = world
     routes = [(r.method, r.resource.canonical) for r in app.runner.app.router.routes()
@@ -208,15 +216,16 @@ def test_web_handoff_claim_reply_resolve(world):
     sent = app.post(f"/api/agent/queue/{handoff_id}/reply", headers=tokens["li"], json={"text": "您好，我是人工客服小李"})
     assert sent.status_code == 201 and sent.json()["message"]["status"] == "pending"
     assert rasa.events[sender][-1]["metadata"] == {"agent": "li"}  # the transcript has the agent's line
-    polled = app.get("/api/chat/agent-messages", params={"sender": sender}).json()
+    polled = app.get("/api/chat/agent-messages", cookies=chat_cookie(app, sender)).json()
     assert [(m["from"], m["label"], m["text"]) for m in polled["messages"]] == [("agent", "人工客服", "您好，我是人工客服小李")]
     assert polled["handoff"]["status"] == "claimed"
     cursor = polled["messages"][-1]["id"]
-    assert app.get("/api/chat/agent-messages", params={"sender": sender, "after": cursor}).json()["messages"] == []
+    polled_again = app.get("/api/chat/agent-messages", params={"after": cursor}, cookies=chat_cookie(app, sender))
+    assert polled_again.json()["messages"] == []
 
     assert app.post(f"/api/agent/queue/{handoff_id}/resolve", headers=tokens["li"]).status_code == 200
     assert not rasa.paused(sender) and rasa.kinds(sender)[-2:] == ["resume", "bot"]
-    notice = app.get("/api/chat/agent-messages", params={"sender": sender, "after": cursor}).json()
+    notice = app.get("/api/chat/agent-messages", params={"after": cursor}, cookies=chat_cookie(app, sender)).json()
     assert notice["messages"][0]["from"] == "bot" and "智能助手" in notice["messages"][0]["text"]
     assert notice["handoff"] is None
 

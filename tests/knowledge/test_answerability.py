@@ -1,0 +1,26 @@
+"""Answerability (knowledge/answerability.py): the logistic answer model and its evidence features."""
+import math
+
+from knowledge.answerability import lexical_coverage, relevance
+from knowledge.tokenize import tokenize
+
+
+def test_relevance_is_the_logistic_of_the_weighted_features():
+    model = {"bias": -1.0, "dense": 2.0, "unknown": -3.0}
+    assert relevance(model, {"dense": 1.0, "unknown": 0.0, "gap": 5.0}) == 1 / (1 + math.exp(-1.0))
+    assert relevance({}, {"dense": 1.0}) == 0.5
+
+
+def test_lexical_coverage_weighs_what_the_clause_contains(searcher):
+    index = searcher.index
+    query = tokenize("创业担保贷款")
+    assert lexical_coverage(index, query, query) == 1.0
+    assert lexical_coverage(index, query, []) == 0.0
+    assert lexical_coverage(index, ["8"] + query, query) == 1.0  # a number the corpus never uses is skipped
+
+
+def test_features_of_a_search_are_the_model_inputs(searcher):
+    result = searcher.search("创业担保贷款最多能贷多少？", k=1)
+    assert set(result.features) == {"dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual"}
+    assert result.features["crosslingual"] == 0.0 and result.features["detail_missing"] == 0.0
+    assert result.relevance == round(searcher.relevance(result.features), 4)
