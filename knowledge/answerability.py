@@ -31,7 +31,7 @@ def answer_features(index: PolicyIndex, top: Hit, qvec: np.ndarray, normalized: 
     sentence does not state; crosslingual — no Chinese at all."""
     chinese = bool(CJK.search(normalized))
     if chinese:
-        unknown = _unknown_share(index, tokenize(normalized), tokenize(residual))
+        unknown = _unknown_share(index, index.lexicon.tokenize(normalized), index.lexicon.tokenize(residual))
     else:
         words = [t for t in tokenize(normalized) if re.search("[a-z]", t)]
         left = [t for t in tokenize(residual) if re.search("[a-z]", t)]

@@ -22,14 +22,15 @@ import datetime as dt
 import difflib
 import json
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
 from .entitlements import ParameterError, parameters_from_data, rules_from_text
 from .parameters_store import (as_files, ensure_tables, namespaces, parameter_rows, quote_problems, rules_row,
                                squeeze)
 from .parser import analyze_clause_text, parse_document, split_sentences
-from .store import StoredClause, Store
+from .staff_lexicon import LexiconEntryError, clean_entry, clean_key, entry_target
+from .store import StoredClause, Store, lexicon_rows
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS drafts (
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, account TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT NOT NULL, detail TEXT NOT NULL);
 """
-KINDS = ("clause", "document", "parameter", "rules")
+KINDS = ("clause", "document", "parameter", "rules", "lexicon")
 PARAMETER_FIELDS = ("description", "value", "unit", "op", "period", "reference", "values")
 
 
@@ -98,6 +99,7 @@ class KnowledgeState:
     rules_version: int
     revision: int = 0
     store_id: str = ""
+    lexicon: dict[str, dict] = field(default_factory=dict)  # "kind:key" → staff synonym / term
 
     def clause_text(self, clause_id: str) -> str | None:
         clause = self.clauses.get(clause_id)
@@ -112,7 +114,8 @@ class KnowledgeState:
                             for cid, c in self.clauses.items()},
                 "parameters": {name: {k: row[k] for k in ("namespace", "key", "entry")}
                                for name, row in self.parameters.items()},
-                "namespaces": self.namespaces, "rules": self.rules}
+                "namespaces": self.namespaces, "rules": self.rules,
+                "lexicon": {target: {k: e[k] for k in ("kind", "key", "terms")} for target, e in self.lexicon.items()}}
 
 
 def read_state(store: Store, db: sqlite3.Connection | None = None) -> KnowledgeState:
@@ -128,7 +131,7 @@ def read_state(store: Store, db: sqlite3.Connection | None = None) -> KnowledgeS
     rules = rules_row(db)
     meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
     return KnowledgeState(documents, clauses, parameter_rows(db), namespaces(db), rules["text"],
-                          rules["version"], int(meta["revision"]), meta["store_id"])
+                          rules["version"], int(meta["revision"]), meta["store_id"], lexicon_rows(db))
 
 
 class StateView:
@@ -156,6 +159,9 @@ class StateView:
 
     def content_hash(self) -> str:
         return f"{self.label}:{self.state.revision}"
+
+    def lexicon(self) -> dict[str, dict]:
+        return self.state.lexicon
 
 
 def _edited_clause(clause: StoredClause, text: str) -> StoredClause:
@@ -211,6 +217,12 @@ def _apply(state: KnowledgeState, change: dict) -> None:
                 state.namespaces[namespace] = payload.get("namespace_description") or namespace
     elif kind == "rules":
         state.rules, state.rules_version = payload["text"], state.rules_version + 1
+    elif kind == "lexicon":
+        if payload.get("entry") is None:
+            state.lexicon.pop(target, None)
+        else:
+            old = state.lexicon.get(target, {"version": 0})
+            state.lexicon[target] = {**payload["entry"], "version": old["version"] + 1}
 
 
 # -- readable differences ----------------------------------------------------------------------------------
@@ -445,6 +457,21 @@ class Drafts:
             raise DraftError(f"规则无效：{error}") from error
         return self._put_change(draft_id, "rules", "rules", {"text": text}, based_on, published, account)
 
+    def set_lexicon(self, draft_id: int, kind: str, key: str, terms, account: str, based_on: int | None,
+                    remove: bool = False) -> dict:
+        """Add, change or (remove=True) delete a staff synonym (kind "synonym": key → policy terms) or
+        search term (kind "term"); live with the draft's publish (knowledge.staff_lexicon)."""
+        try:
+            entry = None if remove else clean_entry(kind, key, terms)
+            target = entry_target(kind, clean_key(kind, key))
+        except LexiconEntryError as error:
+            raise DraftError(str(error)) from None
+        published = self.store.lexicon().get(target)
+        if remove and published is None and target not in self.state(draft_id).lexicon:
+            raise DraftError(f"没有这个{'同义词' if kind == 'synonym' else '词条'}：{target}", 404)
+        return self._put_change(draft_id, "lexicon", target, {"entry": entry}, based_on,
+                                (published or {}).get("version", 0), account, merge=False)
+
     def add_document(self, draft_id: int, doc_id: str, text: str, account: str, source: str = "") -> dict:
         document = parse_document(text, doc_id)
         if not document.clauses:
@@ -587,6 +614,21 @@ class Drafts:
         elif kind == "rules":
             db.execute("UPDATE rules SET text = ?, version = version + 1, updated_at = ? WHERE id = 1",
                        (payload["text"], _now()))
+        elif kind == "lexicon":
+            self._store_lexicon(db, payload.get("entry"), target)
+
+    @staticmethod
+    def _store_lexicon(db: sqlite3.Connection, entry: dict | None, target: str) -> None:
+        kind, key = target.split(":", 1)
+        if entry is None:
+            db.execute("DELETE FROM lexicon_entries WHERE kind = ? AND key = ?", (kind, key))
+            return
+        terms = json.dumps(entry["terms"], ensure_ascii=False)
+        updated = db.execute("UPDATE lexicon_entries SET terms = ?, version = version + 1, updated_at = ? "
+                             "WHERE kind = ? AND key = ?", (terms, _now(), kind, key))
+        if not updated.rowcount:
+            db.execute("INSERT INTO lexicon_entries(kind, key, terms, version, updated_at) VALUES (?,?,?,1,?)",
+                       (kind, key, terms, _now()))
 
     @staticmethod
     def _store_parameter(db: sqlite3.Connection, name: str, payload: dict) -> None:
@@ -667,6 +709,8 @@ def _published_version(change: dict, published: KnowledgeState) -> int | None:
         return row["version"] if row else 0
     if kind == "rules":
         return published.rules_version
+    if kind == "lexicon":
+        return (published.lexicon.get(target) or {}).get("version", 0)
     return None  # documents replace as a whole
 
 
@@ -703,6 +747,12 @@ def _changes_to(snapshot: dict, published: KnowledgeState) -> list[dict]:
     if snapshot["rules"] != published.rules:
         changes.append({"kind": "rules", "target": "rules", "version": published.rules_version,
                         "payload": {"text": snapshot["rules"]}})
+    old_lexicon = snapshot.get("lexicon") or {}  # releases from before staff lexicon entries had none
+    for target in sorted(set(old_lexicon) | set(published.lexicon)):
+        old, now = old_lexicon.get(target), published.lexicon.get(target)
+        if (old or {}).get("terms") != (now or {}).get("terms") or bool(old) != bool(now):
+            changes.append({"kind": "lexicon", "target": target, "version": (now or {}).get("version", 0),
+                            "payload": {"entry": old}})
     return changes
 
 
@@ -732,6 +782,15 @@ def _describe(change: dict, published: KnowledgeState, after: KnowledgeState) ->
         return {"summary": f"参数 {target}", "fields": [
             {"field": f, "before": (old or {}).get(f), "after": (new or {}).get(f)}
             for f in fields if (old or {}).get(f) != (new or {}).get(f)]}
+    if kind == "lexicon":
+        old, new = published.lexicon.get(target), after.lexicon.get(target)
+        entry_kind, key = target.split(":", 1)
+        label = "同义词" if entry_kind == "synonym" else "检索词条"
+        verb = "删除" if new is None else ("新增" if old is None else "修改")
+        return {"summary": f"{verb}{label}“{key}”" + (f" → {' '.join(new['terms'])}" if new and new["terms"] else ""),
+                "fields": [{"field": "terms" if entry_kind == "synonym" else "词条",
+                            "before": (old["terms"] if entry_kind == "synonym" else key) if old else None,
+                            "after": (new["terms"] if entry_kind == "synonym" else key) if new else None}]}
     return {"summary": "计算规则（rules.yaml）", "lines": lines_diff(published.rules, after.rules)}
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from .encoders import Encoder, make_encoder
+from .staff_lexicon import StaffLexicon
 from .textnorm import DIALECT_FILE, TYPOS_FILE, HomophoneCorrector, normalize
 from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwords, tokenize, user_terms
 
@@ -186,6 +187,8 @@ class PolicyIndex:
         if len(self.vectors):
             self.faiss.add(self.vectors)
         self.bm25 = BM25(clause_tokens)
+        # staff synonyms / terms published with this index's revision (knowledge.staff_lexicon)
+        self.lexicon = StaffLexicon.from_meta(meta.get("staff_lexicon"))
 
     @functools.cached_property
     def corpus_chars(self) -> frozenset[str]:
@@ -319,8 +322,10 @@ def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | s
     for i, text_hash in enumerate(hashes):
         vectors[i] = cache[text_hash]
 
-    sentence_tokens = [[tokenize(normalize(s)) for s in clause["sentences"]] for clause in clauses]
-    clause_tokens = [tokenize(normalize(clause["title"])) + [t for s in sents for t in s]
+    staff = store.lexicon() if hasattr(store, "lexicon") else {}
+    lexicon = StaffLexicon.of(staff)
+    sentence_tokens = [[lexicon.tokenize(normalize(s)) for s in clause["sentences"]] for clause in clauses]
+    clause_tokens = [lexicon.tokenize(normalize(clause["title"])) + [t for s in sents for t in s]
                      for clause, sents in zip(clauses, sentence_tokens)]
     meta = {
         "format": FORMAT_VERSION, "encoder": encoder.name, "dim": int(encoder.dim),
@@ -329,6 +334,8 @@ def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | s
         "encoded_chunks": len(missing), "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": 0.0,
     }
+    if lexicon:
+        meta["staff_lexicon"] = lexicon.to_meta()
     index = PolicyIndex(meta, clauses, chunks, vectors, clause_tokens, sentence_tokens)
     meta["build_seconds"] = round(time.perf_counter() - started, 3)
     if index_dir is not None:

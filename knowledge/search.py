@@ -36,7 +36,7 @@ from .question_details import asked_details, has_evidence  # noqa: F401
 from .search_config import SearchConfig
 from .store import Store, seed_store
 from .textnorm import normalize
-from .tokenize import expand, tokenize
+from .tokenize import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class Searcher:
         index, config = self.index, self.config
         normalized = normalize(query or "")
         if index.clauses:
-            normalized = index.corrector.correct(normalized)
+            normalized = index.lexicon.outside_words(normalized, index.corrector.correct)
         if not index.clauses or not _has_words(normalized):
             return SearchResult(query, normalized, False, [], 0.0, config.threshold)
         parts = [part[:config.max_part_chars] for part in split_question(normalized[:5 * config.max_part_chars])]
@@ -158,9 +158,9 @@ class Searcher:
 
     def _search_part(self, index: PolicyIndex, normalized: str, qvec: np.ndarray,
                      k: int) -> tuple[list[Hit], dict, float]:
-        config = self.config
-        tokens = tokenize(normalized)
-        expansion, residual = expand(normalized)
+        config, lexicon = self.config, index.lexicon  # staff synonyms / terms published with this index
+        tokens = lexicon.tokenize(normalized)
+        expansion, residual = lexicon.expand(normalized)
         extra_tokens = [t for term in expansion for t in tokenize(term)]
         scores = ranking.clause_scores(index, qvec, tokens, config,
                                        dict.fromkeys(extra_tokens, config.expansion_weight))

@@ -43,7 +43,16 @@ CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, sender TEXT NOT NULL,
     question TEXT NOT NULL, answer TEXT NOT NULL, clause_ids TEXT NOT NULL,
     rating TEXT NOT NULL, comment TEXT NOT NULL, channel TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lexicon_entries (
+    kind TEXT NOT NULL, key TEXT NOT NULL, terms TEXT NOT NULL, version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL, PRIMARY KEY (kind, key));
 """
+
+
+def lexicon_rows(db: sqlite3.Connection) -> dict[str, dict]:
+    return {f"{r['kind']}:{r['key']}": {"kind": r["kind"], "key": r["key"], "terms": json.loads(r["terms"]),
+                                        "version": r["version"]}
+            for r in db.execute("SELECT * FROM lexicon_entries ORDER BY kind, key")}
 
 
 class ClauseNotFound(KeyError):
@@ -157,7 +166,15 @@ class Store:
             for row in db.execute("SELECT clause_id, version, title, text FROM clauses "
                                   "WHERE active=1 ORDER BY doc_id, ordinal"):
                 digest.update("\x1f".join(map(str, tuple(row))).encode() + b"\x1e")
+            for row in db.execute("SELECT kind, key, terms FROM lexicon_entries ORDER BY kind, key"):
+                digest.update(b"lexicon\x1f" + "\x1f".join(map(str, tuple(row))).encode() + b"\x1e")
         return digest.hexdigest()
+
+    # -- staff lexicon (synonyms and search terms published through drafts) ---------------------
+    def lexicon(self) -> dict[str, dict]:
+        """Published staff lexicon entries: "kind:key" → {kind, key, terms, version} (knowledge.lexicon_store)."""
+        with self._connect() as db:
+            return lexicon_rows(db)
 
     # -- documents ------------------------------------------------------------------------------
     def add_document(self, doc: Document, editor: str = "loader", note: str = "") -> bool:

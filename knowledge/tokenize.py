@@ -86,9 +86,10 @@ def _english_patterns() -> list[tuple[re.Pattern, tuple[str, ...]]]:
             for key, targets in _expansion_table(str(ENGLISH_FILE))]
 
 
-def expand(normalized: str) -> tuple[list[str], str]:
-    """Policy-wording terms for colloquial Chinese (synonyms.txt) and English (en_zh.txt) phrases
-    in an already-normalised query, and the query text left after removing the matched phrases.
+def expand(normalized: str, extra: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> tuple[list[str], str]:
+    """Policy-wording terms for colloquial Chinese (synonyms.txt, plus `extra` entries: the staff
+    synonyms of the index searched, knowledge.staff_lexicon) and English (en_zh.txt) phrases in an
+    already-normalised query, and the query text left after removing the matched phrases.
     Longest phrase first; a matched span is not matched again."""
     terms: list[str] = []
     text = normalized
@@ -96,7 +97,10 @@ def expand(normalized: str) -> tuple[list[str], str]:
         if pattern.search(text):
             terms.extend(targets)
             text = pattern.sub(" ", text)
-    for key, targets in _expansion_table(str(SYNONYMS_FILE)):
+    table = _expansion_table(str(SYNONYMS_FILE))
+    if extra:
+        table = sorted([*table, *extra], key=lambda entry: -len(entry[0]))
+    for key, targets in table:
         if key in text:
             terms.extend(targets)
             text = text.replace(key, " ")

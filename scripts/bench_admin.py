@@ -145,6 +145,17 @@ def live_revision(url: str, headers: dict) -> int:
     return requests.get(url + "/api/admin/releases", headers=headers, timeout=30).json()["live_revision"]
 
 
+def wait_live(url: str, headers: dict, revision: int, timeout: float) -> bool:
+    """Block until `revision` is live in the service (GET /api/admin/live waits for the keeper's signal)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        wait = max(0.0, min(60.0, deadline - time.monotonic()))
+        body = requests.get(url + "/api/admin/live", headers=headers, timeout=wait + 30,
+                            params={"revision": revision, "timeout": wait}).json()
+        if body["live"] or wait == 0.0:
+            return body["live"]
+
+
 def measure(url: str, headers: dict, rate: float = 20.0, idle_seconds: float = 10.0, clauses: int = 200,
             doc_id: str | None = None, live_timeout: float = 300.0) -> dict:
     """Idle phase, then the document load; returns the figures (and retires nothing: the caller may)."""
@@ -155,8 +166,7 @@ def measure(url: str, headers: dict, rate: float = 20.0, idle_seconds: float = 1
         load_started = time.monotonic()
         release = publish_document(url, headers, synthetic_document(clauses, doc_id), doc_id)
         published = time.monotonic()
-        while live_revision(url, headers) < release["revision"] and time.monotonic() - published < live_timeout:
-            time.sleep(0.2)
+        wait_live(url, headers, release["revision"], live_timeout)
         live = time.monotonic()
         time.sleep(1.0)  # the first searches on the new index count as "during the load" too
         load_ended = time.monotonic()
@@ -196,6 +206,7 @@ def main() -> int:
     parser.add_argument("--url"), parser.add_argument("--token", default=os.environ.get("STAFF_TOKEN", ""))
     parser.add_argument("--rate", type=float, default=20.0), parser.add_argument("--clauses", type=int, default=200)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--live-timeout", type=float, default=300.0, help="stop waiting for the document after this")
     args = parser.parse_args()
     process = None
     url, token = args.url, args.token
@@ -203,7 +214,8 @@ def main() -> int:
         token = secrets.token_hex(16)
         process, url = start_service(Path(tempfile.mkdtemp(prefix="bench-admin-")), token)
     try:
-        figures = measure(url, {"Authorization": f"Bearer {token}"}, args.rate, args.idle_seconds, args.clauses)
+        figures = measure(url, {"Authorization": f"Bearer {token}"}, args.rate, args.idle_seconds, args.clauses,
+                          live_timeout=args.live_timeout)
     finally:
         if process:
             process.terminate()

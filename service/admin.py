@@ -19,14 +19,13 @@ from aiohttp import web
 from knowledge.drafts import DraftError, Drafts, StaleEdit, read_state
 from knowledge.impact import ImpactPreview
 from knowledge.insights import Insights
-from knowledge.encoders import separate_encoder
 from knowledge.parameters_store import PublishedEntitlementEngine, published_quote_problems
 from service import core
 from service.errors import refusal
 from service import openapi
 from service.auth import editor_name, require_role
 from service.documents import DocumentError, document_preview, text_of_upload
-from service.publishing import IndexKeeper
+from service.publishing import IndexBuilder, IndexKeeper
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +37,7 @@ ADMIN_EXECUTOR = web.AppKey("admin_executor", ThreadPoolExecutor)
 DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024
 MAX_PAGE = 200
+MAX_LIVE_WAIT = 60.0
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -166,6 +166,30 @@ async def set_rules(request: web.Request) -> web.Response:
 
 
 @require_role("staff")
+async def set_lexicon(request: web.Request) -> web.Response:
+    """A staff synonym (kind "synonym": key → policy terms) or search term (kind "term") in the draft;
+    {remove: true} deletes a published one. Live with the draft's publish, in every process."""
+    body = await core.read_json_object(request)
+    kind, remove = body.get("kind"), body.get("remove") is True
+    if kind not in ("synonym", "term"):
+        raise _refusal(400, '字段 "kind" 须为 "synonym"（同义词）或 "term"（检索词条）', field="kind")
+    key = text_field(body, "key", 40)
+    terms = body.get("terms") or []
+    version = body.get("version") if isinstance(body.get("version"), int) else None
+    change = await in_admin(request, lambda: request.app[DRAFTS].set_lexicon(
+        draft_id_of(request), kind, key, terms, editor_name(request), version, remove))
+    return ok(change)
+
+
+@require_role("staff")
+async def list_lexicon(request: web.Request) -> web.Response:
+    """The published staff synonyms and search terms (the curated files under knowledge/lexicon/ aside)."""
+    store = request.app[DRAFTS].store
+    entries = await in_admin(request, store.lexicon)
+    return ok({"entries": [{"target": target, **entry} for target, entry in entries.items()]})
+
+
+@require_role("staff")
 async def approve(request: web.Request) -> web.Response:
     """Review: a second staff member (not an author of the draft) approves it for publishing."""
     return ok(await in_admin(request, request.app[DRAFTS].approve, draft_id_of(request), editor_name(request)))
@@ -194,7 +218,7 @@ async def preview(request: web.Request) -> web.Response:
     extra = await in_admin(request, request.app[INSIGHTS].regression_questions)
     live_index = request.app[core.SEARCHER].index
     result = await in_admin(request, lambda: request.app[PREVIEW].run(draft_id, live_index, extra_questions=extra))
-    return ok(result)
+    return ok({**result, "regression": len(extra)})
 
 
 @require_role("staff")
@@ -211,6 +235,20 @@ async def list_releases(request: web.Request) -> web.Response:
     page, per_page = page_of(request)
     releases = await in_admin(request, request.app[DRAFTS].releases, per_page, (page - 1) * per_page)
     return ok({"releases": releases, "live_revision": request.app[KEEPER].revision, "page": page})
+
+
+@require_role("staff")
+async def live(request: web.Request) -> web.Response:
+    """The live revision; with ?revision=N, wait (at most ?timeout seconds, ≤ 60) until N is live:
+    a publish's index swapped in, calculator reloaded and answer cache emptied in this process."""
+    keeper = request.app[KEEPER]
+    try:
+        revision = int(request.query.get("revision", "-1"))
+        timeout = min(MAX_LIVE_WAIT, max(0.0, float(request.query.get("timeout", "30"))))
+    except ValueError:
+        raise _refusal(400, "revision 须为整数，timeout 须为秒数")
+    reached = await keeper.until_live(revision, timeout)
+    return ok({"live": reached, "revision": keeper.revision, "last_error": keeper.last_error})
 
 
 @require_role("staff")
@@ -363,7 +401,14 @@ async def insights_list(request: web.Request) -> web.Response:
         except ValueError:
             raise _refusal(400, "days 必须是整数")
         return ok(await in_admin(request, insights.topics, days, page, per_page))
-    return ok(await in_admin(request, insights.feedback, kind, page, per_page))
+    data = await in_admin(request, insights.feedback, kind, page, per_page)
+    if kind == "unanswered":  # the clauses nearest to each question: what staff open to fix the gap
+        searcher = request.app[core.SEARCHER]
+        for item in data["items"]:
+            hits = (await in_admin(request, searcher.search, item["question"], 3)).hits
+            item["nearest"] = [{"clause_id": h.clause_id, "title": h.title, "doc_number": h.doc_number}
+                               for h in hits]
+    return ok(data)
 
 
 @require_role("staff")
@@ -405,8 +450,13 @@ async def start_admin(app: web.Application) -> None:
     engine, drafts, insights, impact = await loop.run_in_executor(app[ADMIN_EXECUTOR], build)
     app[core.ENGINE], app[DRAFTS], app[INSIGHTS], app[PREVIEW] = engine, drafts, insights, impact
     app[core.ANSWER_HOOKS].append(record_answers(app))
-    encoder = await loop.run_in_executor(app[ADMIN_EXECUTOR], separate_encoder, app[core.SETTINGS].encoder)
-    keeper = IndexKeeper(searcher, engine, encoder, app[core.SETTINGS].index_dir)
+    settings = app[core.SETTINGS]
+    builder = IndexBuilder(settings.db_path, settings.encoder, settings.index_dir)
+    try:  # the builder process is ready before the service answers: the first publish does not wait for it
+        await asyncio.wrap_future(builder.warm())
+    except Exception:
+        core.logger.exception("index builder process did not start; publishes will retry it")
+    keeper = IndexKeeper(searcher, engine, builder)
     for listener in app[PENDING_LISTENERS]:
         keeper.on_published(listener)
     app[KEEPER] = keeper.start()
@@ -474,6 +524,11 @@ ROUTES = [
      "take every suggested quote into the draft (values stay to be checked)", None, ()),
     ("DELETE", "/api/admin/drafts/{draft_id}/changes/{change_id}", remove_change, "take a change out of a draft",
      None, ()),
+    ("PUT", "/api/admin/drafts/{draft_id}/lexicon", set_lexicon,
+     "add / change a staff synonym (kind synonym: key → terms) or search term (kind term); remove: true deletes",
+     {"kind": {"type": "string", "enum": ["synonym", "term"]}, "key": _ID,
+      "terms": {"type": "array", "items": {"type": "string"}}, "remove": {"type": "boolean"}, "version": _VERSION},
+     ("kind", "key")),
     ("POST", "/api/admin/drafts/{draft_id}/documents", add_document,
      "add a document (JSON {doc_id, text} or multipart doc_id + file .txt/.docx)", {"doc_id": _ID, "text": _ID},
      ("doc_id",)),
@@ -482,6 +537,8 @@ ROUTES = [
     ("POST", "/api/admin/drafts/{draft_id}/documents/{doc_id}/restore", document_activation(True),
      "restore a retired document", None, ()),
     ("GET", "/api/admin/releases", list_releases, "published releases, newest first", None, ()),
+    ("GET", "/api/admin/live", live,
+     "the live store revision; ?revision=N&timeout=S waits until a publish is live in this process", None, ()),
     ("POST", "/api/admin/releases/{release_id}/rollback", rollback,
      "restore a release as a new publish ({draft_only: true}: only create the draft)",
      {"draft_only": {"type": "boolean"}}, ()),
@@ -491,6 +548,7 @@ ROUTES = [
     ("GET", "/api/admin/documents/{doc_id}", document_clauses, "a document's clauses, retired ones too", None, ()),
     ("POST", "/api/admin/documents/parse", parse_upload, "parsed preview of an uploaded document (stores nothing)",
      {"doc_id": _ID, "text": _ID}, ("doc_id",)),
+    ("GET", "/api/admin/lexicon", list_lexicon, "published staff synonyms and search terms", None, ()),
     ("GET", "/api/admin/parameters", list_parameters, "calculator parameters with dated values and quote checks",
      None, ()),
     ("GET", "/api/admin/expiry", expiry, "dated provisions: end date, status, notes", None, ()),

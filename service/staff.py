@@ -7,8 +7,6 @@ question already sees the change.
 """
 from __future__ import annotations
 
-import asyncio
-
 from aiohttp import web
 
 from service import admin
@@ -38,10 +36,7 @@ async def publish_one(request: web.Request, title: str, change) -> dict:
 
 
 async def wait_live(app: web.Application, revision: int) -> None:
-    keeper = app[admin.KEEPER]
-    deadline = asyncio.get_running_loop().time() + LIVE_WAIT_SECONDS
-    while keeper.revision < revision and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.05)
+    await app[admin.KEEPER].until_live(revision, LIVE_WAIT_SECONDS)
 
 
 @require_role("staff")

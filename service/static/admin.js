@@ -308,28 +308,56 @@ async function showExpiry() {
 // -- insights -------------------------------------------------------------------------------------------------
 async function showInsights() {
   view.replaceChildren(el("div", { class: "grid" }, el("section", { class: "card", id: "topics7" }), el("section", { class: "card", id: "topics30" })),
-    el("section", { class: "card", id: "unanswered" }), el("section", { class: "card", id: "unhelpful" }));
+    el("section", { class: "card", id: "unanswered" }), el("section", { class: "card", id: "unhelpful" }), el("section", { class: "card", id: "lexicon" }));
   const topics = async (days, page = 1) => {
     const data = await api("GET", `/api/admin/insights/topics?days=${days}&page=${page}&per_page=10`);
     document.getElementById("topics" + days).replaceChildren(el("h2", {}, `近 ${days} 天热门主题`),
       el("table", {}, data.items.map(t => el("tr", {}, el("td", {}, t.topic, el("div", { class: "muted" }, t.examples.join(" / "))), el("td", {}, t.times)))),
       pager(data, p => topics(days, p)));
   };
-  const regression = q => el("button", { type: "button", onclick: () => guarded(async () => { await api("POST", "/api/admin/regression", { q }); flash("已加入回归问题集"); }) }, "加入回归集");
+  const regression = q => el("button", { type: "button", class: "add-regression", onclick: () => guarded(async () => { await api("POST", "/api/admin/regression", { q }); flash("已加入回归问题集：影响预览会检查这个问题"); }) }, "加入回归集");
+  const clauseLinks = ids => ids.map(id => el("div", {}, el("a", { href: `#clause/${id}` }, "打开条款 " + id)));
   const unanswered = async (page = 1) => {
     const data = await api("GET", `/api/admin/insights/unanswered?page=${page}&per_page=20`);
     document.getElementById("unanswered").replaceChildren(el("h2", {}, "未能回答的问题"),
-      el("table", {}, data.items.map(r => el("tr", {}, el("td", {}, r.question), el("td", {}, `${r.times} 次`), el("td", {}, r.last_asked), el("td", {}, regression(r.question))))),
+      el("p", { class: "muted" }, "最接近的条款可直接打开修改；常见说法可加为同义词（映射到政策用语）或检索词条，随下一次发布生效。"),
+      el("table", {}, data.items.map(r => el("tr", { "data-question": r.question }, el("td", {}, r.question), el("td", {}, `${r.times} 次`), el("td", {}, r.last_asked),
+        el("td", {}, clauseLinks((r.nearest || []).map(h => h.clause_id))), el("td", {}, regression(r.question), lexiconForm(r.question))))),
       pager(data, unanswered));
   };
   const unhelpful = async (page = 1) => {
     const data = await api("GET", `/api/admin/insights/unhelpful?page=${page}&per_page=20`);
     document.getElementById("unhelpful").replaceChildren(el("h2", {}, "被评为“没帮助”的回答"),
       el("table", {}, data.items.map(r => el("tr", {}, el("td", {}, r.question), el("td", {}, el("div", { class: "diff" }, r.answer || "（无记录）")),
-        el("td", {}, r.clause_ids.map(id => el("div", {}, el("a", { href: `#clause/${id}` }, id)))), el("td", {}, r.created_at), el("td", {}, regression(r.question))))),
+        el("td", {}, clauseLinks(r.clause_ids)), el("td", {}, r.created_at), el("td", {}, regression(r.question), lexiconForm(r.question))))),
       pager(data, unhelpful));
   };
-  await Promise.all([topics(7), topics(30), unanswered(), unhelpful()]);
+  const lexicon = async () => {
+    const { entries } = await api("GET", "/api/admin/lexicon");
+    document.getElementById("lexicon").replaceChildren(el("h2", {}, "工作人员添加的同义词与检索词条（已发布）"),
+      entries.length ? el("table", {}, entries.map(e => el("tr", { "data-lexicon": e.target }, el("td", {}, e.kind === "synonym" ? "同义词" : "检索词条"),
+        el("td", {}, e.key), el("td", {}, e.terms.join(" ")),
+        el("td", {}, el("button", { type: "button", onclick: () => guarded(async () => {
+          const draft = await ensureDraft();
+          await api("PUT", `/api/admin/drafts/${draft}/lexicon`, { kind: e.kind, key: e.key, remove: true, version: e.version });
+          flash(`删除已加入草稿 #${draft}，发布后生效`); loadDrafts();
+        }) }, "删除（加入草稿）")))))
+        : el("p", { class: "muted" }, "还没有。knowledge/lexicon/ 中的词表是项目维护的基础词表。"));
+  };
+  await Promise.all([topics(7), topics(30), unanswered(), unhelpful(), lexicon()]);
+}
+
+// A synonym ("练摊" → 临时摊点 摊位) or a search term, from an insights row, into the current draft.
+function lexiconForm(question) {
+  const kind = el("select", { name: "kind", "aria-label": "类型" }, el("option", { value: "synonym" }, "同义词"), el("option", { value: "term" }, "检索词条"));
+  const key = el("input", { type: "text", name: "key", size: 8, placeholder: "问题中的说法", "aria-label": "说法" });
+  const terms = el("input", { type: "text", name: "terms", size: 14, placeholder: "政策用语（空格分开）", "aria-label": "政策用语" });
+  const form = el("form", { class: "lexicon-form", onsubmit: e => { e.preventDefault(); guarded(async () => {
+    const draft = await ensureDraft();
+    await api("PUT", `/api/admin/drafts/${draft}/lexicon`, { kind: kind.value, key: key.value, terms: terms.value.split(/\s+/).filter(Boolean) });
+    flash(`已加入草稿 #${draft}：预览并发布后生效`); loadDrafts();
+  }); } }, kind, " ", key, " ", terms, " ", el("button", { type: "submit" }, "加入草稿"));
+  return el("details", { class: "lexicon" }, el("summary", {}, "加同义词 / 词条"), el("p", { class: "muted" }, question), form);
 }
 
 // -- releases and audit ----------------------------------------------------------------------------------------

@@ -258,3 +258,47 @@ def test_review_step_needs_a_second_staff_member_and_a_fresh_approval(store):
     drafts.approve(draft["id"], "bob")
     drafts.publish(draft["id"], "alice")
     assert store.clause(clause.clause_id).text.endswith("（再修订）")
+
+
+def test_a_staff_synonym_publishes_with_its_index_and_rolls_back(drafts, store, hashing_encoder):
+    from knowledge.index import build_index
+
+    first = drafts.current_release()["id"]
+    before = build_index(store, None, hashing_encoder)
+    draft = drafts.create("alice", "练摊")
+    change = drafts.set_lexicon(draft["id"], "synonym", " 练摊 ", "临时摊点  摊位", "alice", None)
+    assert change["target"] == "synonym:练摊" and change["payload"]["entry"]["terms"] == ["临时摊点", "摊位"]
+    drafts.set_lexicon(draft["id"], "term", "摊位登记", [], "alice", None)
+    with pytest.raises(StaleEdit):
+        drafts.set_lexicon(draft["id"], "synonym", "练摊", ["摊位"], "bob", 0)
+    with pytest.raises(DraftError):
+        drafts.set_lexicon(draft["id"], "synonym", "练摊", [], "alice", None)  # a synonym needs policy terms
+    (synonym, term) = drafts.diff(draft["id"])
+    assert synonym["summary"] == "新增同义词“练摊” → 临时摊点 摊位" and term["fields"][0]["after"] == "摊位登记"
+    assert store.lexicon() == {}  # nothing live before the publish
+
+    drafts.publish(draft["id"], "alice")
+    assert set(store.lexicon()) == {"synonym:练摊", "term:摊位登记"}
+    index = build_index(store, None, hashing_encoder, previous=before)
+    assert index.meta["staff_lexicon"] == {"synonyms": {"练摊": ["临时摊点", "摊位"]}, "terms": ["摊位登记"]}
+    # the query side: the synonym expands, the term is one more token (in clauses as in questions)
+    assert index.lexicon.expand("练摊要办证吗")[0][-2:] == ["临时摊点", "摊位"]  # after 办证 → 办理 许可 (file)
+    assert "摊位登记" in index.lexicon.tokenize("夜市摊位登记要钱吗")
+    assert index.meta["content_hash"] != before.meta["content_hash"]  # other processes see the change
+
+    drafts.rollback(first, "bob")
+    assert store.lexicon() == {}
+    restored = build_index(store, None, hashing_encoder, previous=index)
+    assert "staff_lexicon" not in restored.meta and not restored.lexicon
+    assert restored.meta["content_hash"] == before.meta["content_hash"]
+
+
+def test_a_staff_phrase_is_not_corrected_as_a_homophone(store, hashing_encoder):
+    from knowledge.index import build_index
+    from knowledge.staff_lexicon import StaffLexicon
+
+    index = build_index(store, None, hashing_encoder)
+    lexicon = StaffLexicon.of({"synonym:灵工": {"kind": "synonym", "key": "灵工", "terms": ["灵活就业"]}})
+    assert index.corrector.correct("灵工能贷款吗").startswith("零工")  # what the corrector does by itself
+    assert lexicon.outside_words("灵工能贷款吗", index.corrector.correct).startswith("灵工")
+    assert lexicon.outside_words("灵工能贷款吗", lambda piece: piece.upper()) == "灵工能贷款吗"
