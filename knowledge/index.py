@@ -30,7 +30,7 @@ from scipy import sparse
 from .encoders import Encoder, make_encoder
 from .staff_lexicon import StaffLexicon
 from .textnorm import DIALECT_FILE, TYPOS_FILE, HomophoneCorrector, normalize
-from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwords, tokenize, user_terms
+from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwords, user_terms
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.channel_policy import namespaced
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
 from service import core
-from service.errors import refusal
+from service import errors
 from service import identity
 from service import openapi
 from service.auth import current_user, require_role
@@ -50,7 +50,7 @@ def refusal(error: HandoffError) -> web.Response:
 def handoff_id(request: web.Request) -> int:
     found = core.row_id(request.match_info["handoff_id"])
     if found is None:
-        raise refusal(404, "no such conversation")
+        raise errors.refusal(404, "no such conversation")
     return found
 
 
@@ -77,7 +77,7 @@ def chat_sender(request: web.Request) -> str:
     sender the client names, so nobody can read another conversation's agent messages."""
     chat_id = identity.verified_id(request.app[core.CHAT_SECRET], request.cookies.get(identity.COOKIE))
     if not chat_id:
-        raise refusal(401, "no web chat conversation: send a message first")
+        raise errors.refusal(401, "no web chat conversation: send a message first")
     return namespaced("web", chat_id)
 
 

@@ -177,6 +177,17 @@ def test_every_agent_route_needs_a_login(world):
         assert response.status_code == 401, (method, path)
 
 
+def test_junk_ids_and_a_missing_chat_cookie_get_json_4xx(world):
+    app, _, _, tokens = world
+    for handoff in ("abc", "0", str(2 ** 70)):
+        response = app.get(f"/api/agent/queue/{handoff}", headers=tokens["li"])
+        assert response.status_code == 404 and response.json() == {"error": "no such conversation"}
+    retry = app.post(f"/api/agent/messages/{2 ** 70}/retry", headers=tokens["li"])
+    assert retry.status_code == 404 and retry.json()["error"] == "no such message"
+    polled = app.get("/api/chat/agent-messages")
+    assert polled.status_code == 401 and "send a message first" in polled.json()["error"]
+
+
 def test_openapi_lists_every_agent_route(world):
     app, *_ = world
     spec = app.get("/api/openapi.json").json()
