@@ -1,9 +1,9 @@
 """The WeChat Official Account channel of the real Rasa server, driven by wechatpy as WeChat's side.
 
-Messages are built, signed and (in safe mode) encrypted with wechatpy (tests/e2e/wechat_client.py), posted
+Messages are built, signed and (in safe mode) encrypted with wechatpy (tests/support/wechat_client.py), posted
 to /webhooks/wechat/webhook, and the replies parsed/decrypted with wechatpy. "Processed" is observed
 independently in Rasa's tracker store (SQLite) and at the policy proxy the action server talks through;
-late and long answers arrive at the fake customer-service API (tests/e2e/fake_wechat_api.py).
+late and long answers arrive at the fake customer-service API (tests/support/fake_wechat_api.py).
 Slow and 5,000-character answers come from the real bot: the policy proxy delays or rewrites the policy
 service's /api/answer for one question (tests/e2e/policy_proxy.py) — no test hooks in production code.
 """
@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from bot.text_split import utf8_len
-from tests.e2e.fake_wechat_api import wait_until
-from tests.e2e.wechat_client import WeChatServerSide, new_openid
+from tests.support.background_server import wait_until
+from tests.support.wechat_client import WeChatServerSide, new_openid
 
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
 FEEDBACK_PROMPT = "这个回答对您有帮助吗"

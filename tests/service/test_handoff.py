@@ -14,7 +14,7 @@ from service.config import PROJECT_ROOT, Settings
 from service.handoff import HandoffError, HandoffQueue, OfficeHours, channel_of
 from service.rasa_api import transcript
 from service.users import UserStore
-from tests.e2e.fake_wechat_api import FakeWeChatApi
+from tests.support.fake_wechat_api import FakeWeChatApi
 from tests.service.conftest import RunningApp, unused_url
 from tests.service.fake_rasa import FakeRasaApi
 
