@@ -28,10 +28,10 @@ MODEL     := models/policy-bot.tar.gz
 NLU_CODE := bot/nlu.py knowledge/textnorm.py knowledge/lexicon/typos.txt
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard knowledge/dict/*.txt) $(NLU_CODE)
 
-.PHONY: help venvs browser train index run test test-unit test-rasa audit eval bench clean
+.PHONY: help venvs browser train index run test test-unit test-rasa lint audit eval bench clean
 help:
 	@echo "make run    - install (first time), train if needed, start Rasa :5005, actions :5055, policy service :8000"
-	@echo "make test   - everything: data validation, Rasa story tests, unit + end-to-end tests"
+	@echo "make test   - everything: lint, data validation, Rasa story and NLU tests, unit + end-to-end tests"
 	@echo "make eval   - retrieval + end-to-end chat quality report (docs/eval-report.md)"
 	@echo "make bench  - REST latency, search scaling and chat throughput (docs/bench.md) benchmarks"
 
@@ -61,13 +61,18 @@ run: venvs train index
 browser:
 	@scripts/ensure-chromium.sh
 
-test: venvs train browser audit
+test: venvs train browser lint audit
 	$(RASA) data validate --fail-on-warnings
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --out $(VAR)/results
 	$(APP_PY) -m pytest
 
 test-unit: $(APP_VENV)/.installed
 	$(APP_PY) -m pytest -m "not e2e and not fuzz"
+
+# ruff over every Python directory (rules in ruff.toml)
+LINTED := knowledge service bot actions scripts tests deploy
+lint: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/ruff check $(LINTED)
 
 # pip-audit over both lock files; accepted advisories (with reasons) in requirements/audit-accepted.txt
 audit: $(APP_VENV)/.installed
