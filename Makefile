@@ -37,12 +37,16 @@ help:
 
 venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed
 
-$(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock
-	@python310=$$(scripts/find-python310.sh) && scripts/make-venv.sh $(RASA_VENV) "$$python310" requirements/rasa.in requirements/rasa.lock
+# Each runtime gets its own requirements, then its test tools on top (requirements/*-test.in, test.in):
+# a production install takes only rasa.in and app.in with their locks.
+$(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock requirements/rasa-test.in requirements/rasa-test.lock
+	@python310=$$(scripts/find-python310.sh) && scripts/make-venv.sh $(RASA_VENV) "$$python310" requirements/rasa.in requirements/rasa.lock \
+	  && scripts/make-venv.sh $(RASA_VENV) "$$python310" requirements/rasa-test.in requirements/rasa-test.lock
 	@touch $@
 
-$(APP_VENV)/.installed: requirements/app.in requirements/app.lock
+$(APP_VENV)/.installed: requirements/app.in requirements/app.lock requirements/test.in requirements/test.lock
 	@scripts/make-venv.sh $(APP_VENV) python3.11 requirements/app.in requirements/app.lock
+	@scripts/make-venv.sh $(APP_VENV) python3.11 requirements/test.in requirements/test.lock
 	@touch $@
 
 # Rasa's own fingerprint decides whether anything needs retraining; make only skips starting Rasa at all.
@@ -81,7 +85,7 @@ LINTED := knowledge service bot actions scripts tests deploy
 lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check $(LINTED)
 
-# pip-audit over both lock files; accepted advisories (with reasons) in requirements/audit-accepted.txt
+# pip-audit over every pin of both runtimes (test.lock, rasa-test.lock); accepted advisories (with reasons) in requirements/audit-accepted.txt
 audit: $(APP_VENV)/.installed
 	$(APP_PY) scripts/audit.py
 
