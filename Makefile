@@ -75,9 +75,14 @@ test: venvs train browser lint audit
 	rm -rf $(VAR)/results/nlu
 	$(RASA) test nlu --nlu tests/nlu_test.yml --model $(MODEL) --out $(VAR)/results/nlu
 	$(APP_PY) scripts/check_nlu.py $(VAR)/results/nlu/intent_report.json tests/nlu_test.yml --min-accuracy $(NLU_MIN_ACCURACY)
+	$(RASA_PY) -m pytest $(RASA_RUNTIME_TESTS)
 	$(APP_PY) -m pytest
 
-test-unit: $(APP_VENV)/.installed
+# The channel tests that need Rasa itself run in its runtime (tests/conftest.py leaves them out of the app's).
+RASA_PY := env HOME=$(CACHE)/home $(RASA_VENV)/bin/python
+RASA_RUNTIME_TESTS := tests/bot/test_rest.py tests/bot/test_wechat.py
+test-unit: venvs
+	$(RASA_PY) -m pytest $(RASA_RUNTIME_TESTS)
 	$(APP_PY) -m pytest -m "not e2e and not fuzz"
 
 # ruff over every Python directory (rules in ruff.toml)
