@@ -1,4 +1,4 @@
-"""`make audit`: pip-audit over both lock files; fails on any advisory not accepted in requirements/audit-accepted.txt.
+"""`make audit`: pip-audit over every pin of both runtimes; fails on any advisory not accepted in requirements/audit-accepted.txt.
 
 pip-audit asks PyPI's JSON API for advisories. Where that API cannot be reached (an offline mirror that serves
 only the simple index), no package can be audited: the report says so plainly and the target fails only when
@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-LOCKS = [PROJECT / "requirements" / "app.lock", PROJECT / "requirements" / "rasa.lock"]
+# Each runtime's test lock holds every pin of its runtime lock (tests/test_requirements.py): auditing those two
+# covers all four.
+LOCKS = [PROJECT / "requirements" / "test.lock", PROJECT / "requirements" / "rasa-test.lock"]
 ACCEPTED = PROJECT / "requirements" / "audit-accepted.txt"
 PIP_AUDIT = PROJECT / ".venv" / "app" / "bin" / "pip-audit"
 

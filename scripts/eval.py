@@ -34,6 +34,11 @@ if str(ROOT) not in sys.path:
 QUESTIONS_PATH = ROOT / "knowledge" / "eval" / "questions.yaml"
 DATA_DIR = ROOT / "knowledge" / "data"
 REPORT_PATH = ROOT / "docs" / "eval-report.md"
+# The held-out chat test set; its single questions with an article or an expected refusal are also scored here,
+# and their figures are written next to the report as the quality floor that `make test` holds
+# (tests/knowledge/test_quality_floor.py).
+HELD_OUT_PATH = ROOT / "knowledge" / "eval" / "chat_test.yaml"
+FLOOR_PATH = ROOT / "docs" / "eval-floor.yaml"
 # The chat evaluation (scripts/eval_chat.py) owns the part of the report between these markers.
 CHAT_SECTION_START, CHAT_SECTION_END = "<!-- chat-eval:start -->", "<!-- chat-eval:end -->"
 OUT_OF_SCOPE_KINDS = ("oos", "near_miss")
@@ -62,6 +67,38 @@ def load_questions(path: Path = QUESTIONS_PATH) -> list[Question]:
     items = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
     return [Question(item["q"], tuple(item["articles"]), item["kind"], item.get("note", ""))
             for item in items]
+
+
+def load_held_out(path: Path = HELD_OUT_PATH) -> list[Question]:
+    """The held-out set's single questions that retrieval alone can be scored on: those naming the articles that
+    answer them, and those the document does not answer (expect: refuse). Greetings and clarifications are left
+    to the chat evaluation."""
+    import yaml
+
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+    return [Question(item["q"], tuple(item["articles"]), item["kind"], item.get("note", ""))
+            for item in items if item["articles"] or item.get("expect") == "refuse"]
+
+
+def held_out_figures(searcher, k: int, questions: list[Question] | None = None) -> dict:
+    """Article R@1 and out-of-scope rejection on the held-out questions (one untimed pass: deterministic)."""
+    questions = load_held_out() if questions is None else questions
+    metrics = compute_metrics([ask(searcher, question, k) for question in questions])
+    return {key: metrics[key] for key in ("n_in_scope", "n_out_of_scope", "r1", "oos_rejection")}
+
+
+def write_floor(path: Path, run: dict) -> None:
+    """The held-out figures of this run, which the quality-floor test compares against."""
+    import yaml
+
+    figures = run["held_out"]
+    floor = {"generated": run["when"], "by": "scripts/eval.py", "questions": str(HELD_OUT_PATH.relative_to(ROOT)),
+             "encoder": run["encoder"], "k": run["k"],
+             "n_in_scope": figures["n_in_scope"], "n_out_of_scope": figures["n_out_of_scope"],
+             "article_r1": figures["r1"], "oos_rejection": figures["oos_rejection"]}
+    header = ("# Written by scripts/eval.py with docs/eval-report.md: retrieval figures on the held-out chat test\n"
+              "# set's single questions. tests/knowledge/test_quality_floor.py fails below these minus its margin.\n")
+    path.write_text(header + yaml.safe_dump(floor, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 # ── knowledge base ────────────────────────────────────────────────────────────
@@ -499,6 +536,9 @@ def print_summary(run: dict) -> None:
                   + ", ".join(f"{name} {fmt(value)}" for name, value in run["separability"].items()))
         if best:
             print(f"  suggested threshold (false rejection ≤ {TARGETS['false_rejection']}): {best['threshold']:.4f}")
+    held_out = run["held_out"]
+    print(f"  held out ({held_out['n_in_scope']} in scope, {held_out['n_out_of_scope']} out of scope, chat_test.yaml): "
+          f"article R@1 {fmt(held_out['r1'])}, out-of-scope rejection {fmt(held_out['oos_rejection'])}")
 
 
 def print_misses(outcomes: list[Outcome]) -> None:
@@ -556,6 +596,7 @@ def evaluate(encoder_spec: str | None, k: int, questions: list[Question],
             "metrics": compute_metrics(outcomes),
             "sweep": threshold_sweep(outcomes),
             "separability": separability(outcomes),
+            "held_out": held_out_figures(searcher, k),
         }
     return run, outcomes
 
@@ -578,7 +619,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--questions", type=Path, default=QUESTIONS_PATH)
     parser.add_argument("--json", type=Path, help="also write all figures and per-question results here")
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="markdown report path")
-    parser.add_argument("--no-report", action="store_true", help="print only, do not write the report")
+    parser.add_argument("--floor", type=Path, default=FLOOR_PATH,
+                        help="held-out figures for the quality floor (written with the report)")
+    parser.add_argument("--no-report", action="store_true", help="print only, do not write the report or floor")
     parser.add_argument("--quiet", action="store_true", help="do not print the list of misses")
     return parser.parse_args(argv)
 
@@ -594,6 +637,8 @@ def main(argv=None) -> int:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(render_report(run, outcomes) + "\n" + chat_section(args.report), encoding="utf-8")
         print(f"report written to {args.report}")
+        write_floor(args.floor, run)
+        print(f"held-out floor written to {args.floor}")
     if args.json:
         payload = {**run, "outcomes": [asdict(o) for o in outcomes]}
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -43,7 +43,7 @@ def queue_of(request: web.Request) -> HandoffQueue:
     return request.app[QUEUE]
 
 
-def refusal(error: HandoffError) -> web.Response:
+def handoff_error(error: HandoffError) -> web.Response:
     return core.json_error(error.status, error.message)
 
 
@@ -114,7 +114,7 @@ async def show_conversation(request: web.Request) -> web.Response:
     try:
         handoff = queue.require(handoff_id(request))
     except HandoffError as error:
-        return refusal(error)
+        return handoff_error(error)
     body = {"handoff": handoff.json(queue.clock(), queue.position(handoff)),
             "outbox": [outbox_json(m) for m in queue.messages(handoff.id)], "transcript": [], "suggestions": None}
     try:
@@ -144,7 +144,7 @@ async def claim(request: web.Request) -> web.Response:
         await require_asked(request.app[RASA], queue.require(handoff_id(request)))
         handoff = queue.claim(handoff_id(request), agent)
     except HandoffError as error:
-        return refusal(error)
+        return handoff_error(error)
     try:
         await request.app[RASA].pause(handoff.sender_id)
     except RasaUnavailable as error:  # without the pause the bot would talk over the agent: give it back
@@ -175,7 +175,7 @@ async def reply(request: web.Request) -> web.Response:
     try:
         handoff = queue.held_by(handoff_id(request), agent)
     except HandoffError as error:
-        return refusal(error)
+        return handoff_error(error)
     message = queue.add_message(handoff, "agent", text.strip(), agent)
     await record_in_tracker(request, handoff.sender_id, agent, message.text)
     message = await deliver(request.app, message)
@@ -196,7 +196,7 @@ async def resolve(request: web.Request) -> web.Response:
     try:
         handoff = queue.resolve(handoff_id(request), agent)
     except HandoffError as error:
-        return refusal(error)
+        return handoff_error(error)
     try:
         await request.app[RASA].resume(handoff.sender_id, RESUME_NOTICE)
     except RasaUnavailable as error:

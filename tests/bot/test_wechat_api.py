@@ -1,7 +1,7 @@
 import pytest
 
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
-from tests.e2e.fake_wechat_api import FakeWeChatApi
+from tests.support.fake_wechat_api import FakeWeChatApi
 
 
 class Clock:

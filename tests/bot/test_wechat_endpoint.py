@@ -11,8 +11,8 @@ from bot.guard import NO_TEXT_REPLY
 from bot.text_split import utf8_len
 from bot.wechat_config import WeChatSettings
 from bot.wechat_endpoint import VOICE_NOT_RECOGNISED_REPLY, OpenIdRedactor, WeChatEndpoint, pseudonym
-from tests.e2e.fake_wechat_api import FakeWeChatApi
-from tests.e2e.wechat_client import WeChatServerSide, new_openid
+from tests.support.fake_wechat_api import FakeWeChatApi
+from tests.support.wechat_client import WeChatServerSide, new_openid
 
 TOKEN, APP_ID, SECRET = "unit-token", "wx00unit00000000", "unit-secret"
 AES_KEY = base64.b64encode(os.urandom(32)).decode()[:-1]

@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from tests.e2e.fake_wechat_api import FakeWeChatApi
+from tests.support.fake_wechat_api import FakeWeChatApi
 from tests.e2e.policy_proxy import PolicyProxy
 from tests.e2e.services import Services
 

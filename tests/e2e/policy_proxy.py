@@ -15,7 +15,7 @@ from typing import Callable, Dict, List, Optional
 import aiohttp
 from aiohttp import web
 
-from tests.e2e.fake_wechat_api import BackgroundServer
+from tests.support.background_server import BackgroundServer
 
 HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 

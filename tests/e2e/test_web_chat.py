@@ -205,7 +205,9 @@ def test_agent_messages_are_marked_and_kept(chat):
     agent = chat.find_element(By.CSS_SELECTOR, ".msg.agent")
     assert agent.find_element(By.CSS_SELECTOR, ".name").text == "人工客服"
     assert "请问有什么可以帮您" in agent.find_element(By.CSS_SELECTOR, ".bubble").text
-    color = lambda selector: chat.find_element(By.CSS_SELECTOR, selector).value_of_css_property("background-color")
+
+    def color(selector):
+        return chat.find_element(By.CSS_SELECTOR, selector).value_of_css_property("background-color")
     assert color(".msg.agent .bubble") != color(".msg.bot .bubble")  # a distinct style
     chat.refresh()
     wait(chat).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".msg.agent .name"))

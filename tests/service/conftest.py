@@ -9,7 +9,7 @@ import requests
 from aiohttp import web
 
 from service.app import create_app
-from tests.e2e.fake_wechat_api import BackgroundServer
+from tests.support.background_server import BackgroundServer
 from service.config import PROJECT_ROOT, Settings
 
 STAFF_TOKEN = "test-staff-token"

@@ -6,7 +6,7 @@ import time
 
 from aiohttp import web
 
-from tests.e2e.fake_wechat_api import BackgroundServer
+from tests.support.background_server import BackgroundServer
 
 
 class FakeRasaApi(BackgroundServer):

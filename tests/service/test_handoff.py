@@ -14,8 +14,8 @@ from service.config import PROJECT_ROOT, Settings
 from service.handoff import HandoffError, HandoffQueue, OfficeHours, channel_of
 from service.rasa_api import transcript
 from service.users import UserStore
-from tests.e2e.fake_wechat_api import FakeWeChatApi
-from tests.service.conftest import RunningApp, unused_url
+from tests.support.fake_wechat_api import FakeWeChatApi
+from tests.service.conftest import RunningApp
 from tests.service.fake_rasa import FakeRasaApi
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -323,3 +323,11 @@ def test_a_handoff_filed_without_the_bot_cannot_be_claimed(world):
 def test_bad_handoff_requests_are_400(world, body):
     app, *_ = world
     assert app.post("/api/handoff", json=body).status_code == 400
+
+
+@pytest.mark.parametrize("handoff_id", ["junk", "0", "99999999999999999999"])
+def test_a_conversation_id_no_row_can_have_is_not_found(world, handoff_id):
+    app, _, _, tokens = world
+    answer = app.get(f"/api/agent/queue/{handoff_id}", headers=tokens["li"])
+    assert answer.status_code == 404
+    assert answer.json() == {"error": "no such conversation"}

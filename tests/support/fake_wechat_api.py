@@ -1,56 +1,21 @@
 """A local stand-in for api.weixin.qq.com's customer-service API, recording every call.
 
 `GET /cgi-bin/token` checks appid/secret and hands out access tokens; `POST /cgi-bin/message/custom/send`
-checks the token and records the message. The server runs in a background thread with its own event loop,
-so synchronous tests and the Rasa server (another process) can both reach it.
+checks the token and records the message. The server runs in a background thread with its own event loop
+(tests.support.background_server), so synchronous tests and the Rasa server (another process) can both reach it.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import List
 
 from aiohttp import web
 
-
-class BackgroundServer:
-    """Runs an aiohttp application on 127.0.0.1 in a daemon thread."""
-
-    def __init__(self):
-        self.port: Optional[int] = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: Optional[web.AppRunner] = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def make_app(self) -> web.Application:
-        raise NotImplementedError
-
-    def start(self) -> "BackgroundServer":
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
-        return self
-
-    async def _serve(self) -> None:
-        self._runner = web.AppRunner(self.make_app(), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+from tests.support.background_server import BackgroundServer, wait_until
 
 
 @dataclass
@@ -121,12 +86,3 @@ class FakeWeChatApi(BackgroundServer):
         with self._lock:
             self.sent.append(message)
         return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
-def wait_until(read: Callable, done: Callable, timeout: float, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if done(value) or time.monotonic() >= deadline:
-            return value
-        time.sleep(interval)
