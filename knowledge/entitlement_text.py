@@ -12,6 +12,8 @@ import re
 from bot import text_split
 from bot.text_split import LINE_CUTS, WECHAT_TEXT_LIMIT
 
+from .citations import citation_line
+
 MAX_MESSAGE_BYTES = WECHAT_TEXT_LIMIT
 PENDING = "待确认："
 # Every status mark is paired with its word, so the meaning survives where the emoji shows as a box.
@@ -28,11 +30,12 @@ def render_entitlements(result: dict, max_bytes: int = MAX_MESSAGE_BYTES) -> lis
     possible = [item for item in items if item.get("eligible") is None]
     other = [item for item in items if item.get("eligible") is False]
     number = (result.get("document") or {}).get("number", "")
+    cards = {card["clause_id"]: card for card in result.get("citations") or []}
     blocks = [_heading(eligible, number)]
-    blocks += [_eligible_block(item) for item in eligible]
+    blocks += [_eligible_block(item, cards.get(item["clause_id"])) for item in eligible]
     if possible:
         blocks.append("下面这些可能也适用，要看是否满足：")
-        blocks += [_possible_block(item) for item in possible]
+        blocks += [_possible_block(item, cards.get(item["clause_id"])) for item in possible]
     if eligible or possible:
         blocks.append(_where_block(eligible + possible))
     blocks.append(_closing(other))
@@ -46,8 +49,10 @@ def _heading(eligible: list[dict], number: str) -> str:
     return f"按您提供的情况，{source}您可以享受这{len(eligible)}项扶持："
 
 
-def _citation(item: dict) -> str:
-    return f"依据：{item['reference']}"
+def _citation(item: dict, card: dict | None) -> str:
+    """The same short citation line as an answer's (section and article: 二、（一）…) when the result carries
+    the clause's card, else the rule's own reference."""
+    return citation_line(card) if card else f"依据：{item['reference']}"
 
 
 def _headline(item: dict) -> str:
@@ -56,10 +61,10 @@ def _headline(item: dict) -> str:
     return text if item["title"] in text else f"{item['title']}：{text}"
 
 
-def _eligible_block(item: dict) -> str:
+def _eligible_block(item: dict, card: dict | None) -> str:
     lines = [ELIGIBLE_MARK + _headline(item)]
     lines += [f"　注：{note}" for note in item.get("notes", []) if not note.startswith("已到期")]
-    lines.append("　" + _citation(item))
+    lines.append("　" + _citation(item, card))
     return "\n".join(lines)
 
 
@@ -68,11 +73,11 @@ def pending_conditions(item: dict) -> list[str]:
     return [_UNPROVIDED.sub("", line[len(PENDING):]) for line in item.get("why", []) if line.startswith(PENDING)]
 
 
-def _possible_block(item: dict) -> str:
+def _possible_block(item: dict, card: dict | None) -> str:
     return "\n".join([
         TO_CONFIRM_MARK + _headline(item),
         f"　如果：{'；'.join(pending_conditions(item))}",
-        "　" + _citation(item),
+        "　" + _citation(item, card),
     ])
 
 

@@ -1,11 +1,13 @@
 """Chat wording of an entitlement result (knowledge/entitlement_text.py)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from bot.text_split import utf8_len
+from knowledge.citations import entitlement_citations
 from knowledge.entitlement_text import render_entitlements
 
 
@@ -65,3 +67,19 @@ def test_oversized_results_are_split_at_line_boundaries(evaluate):
     messages = render_entitlements(result, max_bytes=600)
     assert all(utf8_len(message) <= 600 for message in messages)
     assert "".join(messages).count("✅【符合】") == 3
+
+
+def test_with_its_cards_each_citation_line_names_the_section_and_the_article(evaluate, document):
+    """The result as the service sends it (with complete cards): 二、（一）…, as an answer's citation line."""
+    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+                       "as_of": "2026-11-26"})
+    clauses = {clause.clause_id: clause for clause in document.clauses}
+    number = result["document"]["number"]
+    result["citations"] = entitlement_citations(result, clauses.get, lambda doc_id: {"number": number},
+                                                dt.date(2026, 11, 26))
+    lines = [line.strip() for line in "\n".join(render_entitlements(result)).split("\n") if "依据：" in line]
+    shown = [item for item in result["entitlements"] if item["eligible"] is not False]
+    assert len(lines) == len(shown)
+    assert "依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展" in lines
+    assert all(re.fullmatch(r"依据：宝政办发〔2020〕49号 [一二三四五六七八九十]+、（[一二三四五六七八九十]+）\S+", line)
+               for line in lines)
