@@ -85,13 +85,24 @@ def compact(text):
     return re.sub(r"\s+", "", text)
 
 
-def screenshot(browser, name):
+def screenshot(browser, name, in_readme=True):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+    if in_readme and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
         browser.save_screenshot(str(DOCS / name))
+
+
+# Scrolls the chat log so that the first bubble line containing arguments[0] is at the top.
+SCROLL_TO_TEXT = """
+    const [text, log] = arguments;
+    const bubble = [...log.querySelectorAll('.bubble')].find(b => b.textContent.includes(text));
+    const range = document.createRange();
+    const node = bubble.firstChild, start = node.textContent.indexOf(text);
+    range.setStart(node, start);
+    range.setEnd(node, start + text.length);
+    log.scrollTop += range.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;"""
 
 
 # Counts every user bubble the page ever adds, from the first byte of the document on (before chat.js runs).
@@ -124,6 +135,7 @@ def test_the_bot_speaks_first_and_no_user_bubble_appears_before_the_user_types(s
     assert chat.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])")  # the greeting's quick replies
     history = chat.execute_script("return JSON.parse(localStorage.getItem('policy-chat-history'))")
     assert history and not any("user" in entry for entry in history)
+    screenshot(chat, "web-chat-greeting.png", in_readme=False)
     chat.refresh()  # still no fake user line after a reload
     wait(chat).until(lambda b: bot_texts(b))
     assert user_bubbles(chat) == []
@@ -192,8 +204,8 @@ def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(c
     say(chat, "想开个小吃店")
     result = next(b for b in chat.find_elements(By.CSS_SELECTOR, ".msg.bot .bubble") if "您可以享受" in b.text)
     text = "\n".join(bot_texts(chat)[bot_texts(chat).index(result.text):])
-    citation_lines = [line.strip() for line in text.splitlines() if line.strip().startswith("依据：")]
-    assert citation_lines and all(re.match("依据：宝政办发〔2020〕49号 " + SECTION_AND_ARTICLE, line)
+    citation_lines = [line.strip() for line in text.splitlines() if "依据：" in line]
+    assert citation_lines and all(re.match(r"(以上\d+项)?依据：宝政办发〔2020〕49号 " + SECTION_AND_ARTICLE, line)
                                   for line in citation_lines)  # the section too, not （一） alone
     for mark, word in (("✅", "【符合】"), ("❓", "【待确认】"), ("📍", "【办理部门】")):
         assert mark + word in text and text.count(mark) == text.count(mark + word)
@@ -212,6 +224,8 @@ def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(c
         assert re.match(SECTION_AND_ARTICLE, card.find_element(By.CSS_SELECTOR, ".heading").text)
     chat.execute_script("arguments[0].scrollIntoView()", result)
     screenshot(chat, "web-chat-screening.png")
+    chat.execute_script(SCROLL_TO_TEXT, "其余", chat.find_element(By.ID, "log"))  # the count, then the cards
+    screenshot(chat, "web-chat-screening-cards.png")
 
 
 def test_quick_replies_of_a_cancelled_step_do_nothing(chat):

@@ -78,8 +78,21 @@ def test_with_its_cards_each_citation_line_names_the_section_and_the_article(eva
     result["citations"] = entitlement_citations(result, clauses.get, lambda doc_id: {"number": number},
                                                 dt.date(2026, 11, 26))
     lines = [line.strip() for line in "\n".join(render_entitlements(result)).split("\n") if "依据：" in line]
+    assert lines and all(re.fullmatch(r"(以上\d项)?依据：宝政办发〔2020〕49号 [一二三四五六七八九十]+、（[一二三四五六七八九十]+）\S+",
+                                      line) for line in lines)
+
+
+def test_items_in_a_row_resting_on_one_clause_share_one_citation_line(evaluate):
+    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+                       "as_of": "2026-11-26"})
+    eligible = [item for item in result["entitlements"] if item["eligible"] is True]
+    first_run = [item for item in eligible if item["clause_id"] == eligible[0]["clause_id"]]
+    assert len(first_run) == 3 and eligible[:3] == first_run  # 创业担保贷款, 秦青优惠贷, 一次性创业补贴: （一）
+    lines = "\n".join(render_entitlements(result)).split("\n")
+    marks = [index for index, line in enumerate(lines) if line.startswith(("✅", "❓"))]
+    cited = [index for index, line in enumerate(lines) if "依据：" in line]
+    assert lines[cited[0]].strip() == "以上3项依据：宝政办发〔2020〕49号 （一）优化贷款税收等政策支持个体经营发展"
+    assert marks[2] < cited[0] < marks[3]  # after the third item, before the fourth
     shown = [item for item in result["entitlements"] if item["eligible"] is not False]
-    assert len(lines) == len(shown)
-    assert "依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展" in lines
-    assert all(re.fullmatch(r"依据：宝政办发〔2020〕49号 [一二三四五六七八九十]+、（[一二三四五六七八九十]+）\S+", line)
-               for line in lines)
+    runs = 1 + sum(1 for before, after in zip(shown, shown[1:]) if before["clause_id"] != after["clause_id"])
+    assert len(cited) == runs  # every item is cited: alone, or with the items before it
