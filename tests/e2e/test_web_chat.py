@@ -210,6 +210,9 @@ def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(c
     for mark, word in (("✅", "【符合】"), ("❓", "【待确认】"), ("📍", "【办理部门】")):
         assert mark + word in text and text.count(mark) == text.count(mark + word)
 
+    finished = [chip for chip in chat.find_elements(By.CSS_SELECTOR, ".chip") if chip.text == "农民工"]
+    assert finished and not any(chip.is_enabled() for chip in finished)  # the finished form's buttons are dead
+
     count, names = re.search(r"其余(\d+)项按您说的情况暂不符合：(.*)。", text).groups()
     assert int(count) == len(re.findall(r"「[^」]+」", names)) > 0
     assert "「养老保险暂缓缴费、补缴" in names  # a name containing 、 is one item
