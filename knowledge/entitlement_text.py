@@ -8,9 +8,13 @@ Pure formatting: every fact shown comes from the result (amount_text, reference,
 from __future__ import annotations
 
 import re
+from itertools import groupby
+from typing import Callable
 
 from bot import text_split
 from bot.text_split import LINE_CUTS, WECHAT_TEXT_LIMIT
+
+from .citations import citation_line
 
 MAX_MESSAGE_BYTES = WECHAT_TEXT_LIMIT
 PENDING = "待确认："
@@ -28,11 +32,12 @@ def render_entitlements(result: dict, max_bytes: int = MAX_MESSAGE_BYTES) -> lis
     possible = [item for item in items if item.get("eligible") is None]
     other = [item for item in items if item.get("eligible") is False]
     number = (result.get("document") or {}).get("number", "")
+    cards = {card["clause_id"]: card for card in result.get("citations") or [] if "heading" in card}
     blocks = [_heading(eligible, number)]
-    blocks += [_eligible_block(item) for item in eligible]
+    blocks += _cited_blocks(eligible, _eligible_block, cards)
     if possible:
         blocks.append("下面这些可能也适用，要看是否满足：")
-        blocks += [_possible_block(item) for item in possible]
+        blocks += _cited_blocks(possible, _possible_block, cards)
     if eligible or possible:
         blocks.append(_where_block(eligible + possible))
     blocks.append(_closing(other))
@@ -46,8 +51,23 @@ def _heading(eligible: list[dict], number: str) -> str:
     return f"按您提供的情况，{source}您可以享受这{len(eligible)}项扶持："
 
 
-def _citation(item: dict) -> str:
-    return f"依据：{item['reference']}"
+def _cited_blocks(items: list[dict], block: Callable[[dict], str], cards: dict[str, dict]) -> list[str]:
+    """One block per item, each followed by its citation line; consecutive items resting on the same clause
+    share one line after the last of them (以上3项依据：…), so a phone screen does not repeat it."""
+    blocks = []
+    for clause_id, run in groupby(items, key=lambda item: item["clause_id"]):
+        run = list(run)
+        blocks += [block(item) for item in run]
+        line = _citation(run[0], cards.get(clause_id))
+        shared = line if len(run) == 1 else f"以上{len(run)}项{line}"
+        blocks[-1] += "\n　" + shared
+    return blocks
+
+
+def _citation(item: dict, card: dict | None) -> str:
+    """The same short citation line as an answer's (section and article: 二、（一）…) when the result carries
+    the clause's card, else the rule's own reference."""
+    return citation_line(card) if card else f"依据：{item['reference']}"
 
 
 def _headline(item: dict) -> str:
@@ -59,7 +79,6 @@ def _headline(item: dict) -> str:
 def _eligible_block(item: dict) -> str:
     lines = [ELIGIBLE_MARK + _headline(item)]
     lines += [f"　注：{note}" for note in item.get("notes", []) if not note.startswith("已到期")]
-    lines.append("　" + _citation(item))
     return "\n".join(lines)
 
 
@@ -69,11 +88,7 @@ def pending_conditions(item: dict) -> list[str]:
 
 
 def _possible_block(item: dict) -> str:
-    return "\n".join([
-        TO_CONFIRM_MARK + _headline(item),
-        f"　如果：{'；'.join(pending_conditions(item))}",
-        "　" + _citation(item),
-    ])
+    return f"{TO_CONFIRM_MARK}{_headline(item)}\n　如果：{'；'.join(pending_conditions(item))}"
 
 
 def _where_block(items: list[dict]) -> str:

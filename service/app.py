@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.masking import mask
 from knowledge import entitlements
-from knowledge.citations import complete_cards, entitlement_citations
+from knowledge.citations import complete_cards
 from knowledge.decision import NluHint
 from knowledge.reply import Context, respond
 from knowledge.search import load_searcher
@@ -21,7 +21,7 @@ from service.auth import require_role, setup_auth
 from service.console import add_console_routes
 from service.core import (ANSWER_HOOKS, CHAT_SECRET, ENGINE, EXECUTOR, MAX_JSON_BYTES, MAX_K, MAX_PUBLIC_JSON_BYTES,
                           MAX_QUERY_CHARS, SEARCHER, SETTINGS, STATIC_DIR, in_worker, json_error, plain,
-                          read_json_object, read_query, searcher_of)
+                          read_json_object, read_query, searcher_of, with_citations)
 from service.handoff_routes import add_handoff_routes, wechat_push_from_env
 from service.staff import add_staff_routes
 from service import identity, limits, openapi
@@ -138,10 +138,7 @@ async def entitlements_route(request: web.Request) -> web.Response:
         result = request.app[ENGINE].evaluate(body)
     except entitlements.RequestError as error:
         return json_error(400, error.message, field=error.field)
-    store = request.app[SEARCHER].store
-    as_of = date.fromisoformat(result["as_of"])  # expiry is judged at the date the result is computed for
-    result["citations"] = entitlement_citations(result, store.clause, store.document, as_of)
-    return web.json_response(plain(result))
+    return web.json_response(plain(with_citations(request.app, result)))
 
 
 def sender_hash(sender) -> str:

@@ -203,7 +203,7 @@ async def calculate(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
     engine = request.app[core.ENGINE]
     try:
-        result = core.plain(engine.evaluate(body))
+        result = core.plain(core.with_citations(request.app, engine.evaluate(body)))
     except RequestError as error:
         return core.json_error(400, error.message, field=error.field)
     result["summary"] = summary_text(calculator_form(engine), body, result)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.guard import MAX_CHARS
 from knowledge import entitlements
+from knowledge.citations import entitlement_citations
 from service import limits
 from service.config import Settings
 from service.errors import json_error, refusal  # noqa: F401 (json_error: shared by the route modules)
@@ -85,3 +86,11 @@ def searcher_of(request: web.Request):
 
 # The web chat's conversation-id signing key (service.identity).
 CHAT_SECRET = web.AppKey("chat_secret", bytes)
+
+
+def with_citations(app: web.Application, result: dict) -> dict:
+    """The result with a complete card for each clause it cites (the chat's cards and citation lines)."""
+    store = app[SEARCHER].store
+    as_of = date.fromisoformat(result["as_of"])  # expiry is judged at the date the result is computed for
+    result["citations"] = entitlement_citations(result, store.clause, store.document, as_of)
+    return result

@@ -6,8 +6,9 @@
 //   window.chatUI.addNotice(text)   a centred grey line, e.g. 已为您转接人工客服 (not kept);
 //   window.chatUI.send(text)        sends text as if the user had typed it;
 // The conversation id is a signed HttpOnly cookie the server issues (service/identity.py): no script reads it.
-// Quick replies belong to the step that offered them: as soon as anything is sent they are retired
-// (disabled, and a click on them does nothing), so a finished, cancelled or superseded step cannot be answered.
+// Quick replies belong to the step that offered them: as soon as anything is sent, or a human agent speaks,
+// they are retired (disabled, and a click on them does nothing), so a finished, cancelled or superseded step
+// cannot be answered.
 (function () {
   "use strict";
   const log = document.getElementById("log");
@@ -258,6 +259,7 @@
       addBubble("user", text, at);
       remember({ user: text, at: at });
     } else if (from === "agent") {
+      retireQuickReplies();  // the agent now leads the conversation: the bot's open step is superseded
       addBubble("agent", text, at);
       remember({ agent: text, at: at });
     } else {
@@ -280,7 +282,8 @@
   const history = loadHistory();
   history.forEach(function (entry) {
     const at = entry.at || Date.now();
-    if (entry.user) { retireQuickReplies(); addBubble("user", entry.user, at); }
+    if (entry.user || entry.agent) retireQuickReplies();
+    if (entry.user) addBubble("user", entry.user, at);
     else if (entry.agent) addBubble("agent", entry.agent, at);
     else if (entry.bot) render(entry.bot, at);
   });

@@ -137,7 +137,12 @@ class FakeClient:
         if self.failure:
             raise self.failure
         result = self.engine.evaluate({**profile, "as_of": "2026-11-26"})
-        return {**result, "citations": [{"clause_id": "baoji-2020-49:2.1", "entitlements": ["startup_subsidy"]}]}
+        return {**result, "citations": [CARD]}
+
+
+# what the service sends for article （一）, trimmed to what the chat text uses (knowledge/citations.py)
+CARD = {"clause_id": "baoji-2020-49:2.1", "doc_number": "宝政办发〔2020〕49号",
+        "heading": "二、（一）优化贷款税收等政策支持个体经营发展", "entitlements": ["startup_subsidy"]}
 
 
 @pytest.fixture
@@ -154,12 +159,12 @@ async def test_personal_list_for_the_snack_shop_owner(tracker_from, dispatcher, 
     assert "一次性创业补贴：每人5000元" in text
     assert "创业担保贷款：个人贷款最高20万元（10万元以下免除反担保）" in text
     assert "秦青优惠贷：最高300万元" in text
-    assert "依据：宝政办发〔2020〕49号 （一）优化贷款税收等政策支持个体经营发展" in text
+    assert "以上3项依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展" in text  # the card's heading
+    assert "依据：宝政办发〔2020〕49号 （七）实施服务管理零收费" in text  # no card sent: the rule's reference
     assert text.index("✅【符合】") < text.index("❓【待确认】") < text.index("📍【办理部门】")
     assert all(utf8_len(message) <= 2048 for message in texts(dispatcher))
     # the service's complete cards are passed on as they are
-    assert dispatcher.messages[-1]["custom"] == {
-        "citations": [{"clause_id": "baoji-2020-49:2.1", "entitlements": ["startup_subsidy"]}]}
+    assert dispatcher.messages[-1]["custom"] == {"citations": [CARD]}
 
 
 async def test_skipped_slots_are_sent_as_unknown_and_shown_as_conditions(tracker_from, dispatcher, use_client):

@@ -1,8 +1,11 @@
 """The web chat in a real headless Chromium (Debian's chromium + chromium-driver), at phone size (390×844).
 
-DOM assertions, not pictures: the screenshots saved in var/artifacts/ are for people (README: docs/*.png).
+DOM assertions, not pictures: the screenshots saved in var/artifacts/ are for people. The README's copies in
+docs/ are rewritten only on request, after a change to the page:
+UPDATE_DOCS_SCREENSHOTS=1 .venv/app/bin/python -m pytest tests/e2e/test_web_chat.py
 Every test starts from an empty browser store, i.e. a new conversation with a new sender id.
 """
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +16,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
+PROJECT = Path(__file__).resolve().parents[2]
+ARTIFACTS = PROJECT / "var" / "artifacts"
+DOCS = PROJECT / "docs"
+SECTION_AND_ARTICLE = r"[一二三四五六七八九十]+、（[一二三四五六七八九十]+）"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +41,10 @@ def browser(tmp_path_factory):
 @pytest.fixture
 def chat(services, browser):
     """A new conversation: empty localStorage, then the page loads and the bot greets."""
+    return open_new_conversation(browser, services)
+
+
+def open_new_conversation(browser, services):
     browser.get(services.service_url + "/static/chat.css")  # same origin, without starting a conversation
     browser.execute_script("localStorage.clear()")
     browser.delete_all_cookies()  # and a new server-issued conversation id
@@ -75,14 +85,46 @@ def compact(text):
     return re.sub(r"\s+", "", text)
 
 
-def screenshot(browser, name):
+def screenshot(browser, name, in_readme=True):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
+    if in_readme and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        browser.save_screenshot(str(DOCS / name))
 
 
-def test_the_bot_speaks_first_and_no_user_bubble_appears_before_the_user_types(chat):
+# Scrolls the chat log so that the first bubble line containing arguments[0] is at the top.
+SCROLL_TO_TEXT = """
+    const [text, log] = arguments;
+    const bubble = [...log.querySelectorAll('.bubble')].find(b => b.textContent.includes(text));
+    const range = document.createRange();
+    const node = bubble.firstChild, start = node.textContent.indexOf(text);
+    range.setStart(node, start);
+    range.setEnd(node, start + text.length);
+    log.scrollTop += range.getBoundingClientRect().top - log.getBoundingClientRect().top - 8;"""
+
+
+# Counts every user bubble the page ever adds, from the first byte of the document on (before chat.js runs).
+COUNT_USER_BUBBLES = """
+    window.userBubblesAdded = 0;
+    new MutationObserver(function (changes) {
+        changes.forEach(function (change) {
+            change.addedNodes.forEach(function (node) {
+                if (node.nodeType !== 1) return;
+                if (node.matches(".msg.user") || node.querySelector(".msg.user")) window.userBubblesAdded += 1;
+            });
+        });
+    }).observe(document, {childList: true, subtree: true});"""
+
+
+def test_the_bot_speaks_first_and_no_user_bubble_appears_before_the_user_types(services, browser):
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COUNT_USER_BUBBLES})
+    try:
+        chat = open_new_conversation(browser, services)
+        assert chat.execute_script("return window.userBubblesAdded") == 0  # not even for a moment
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
     log = chat.find_element(By.ID, "log")
     first = log.find_elements(By.CSS_SELECTOR, ".msg:not(.typing)")[0]
     assert "bot" in first.get_attribute("class").split()
@@ -93,6 +135,7 @@ def test_the_bot_speaks_first_and_no_user_bubble_appears_before_the_user_types(c
     assert chat.find_elements(By.CSS_SELECTOR, ".chip:not([disabled])")  # the greeting's quick replies
     history = chat.execute_script("return JSON.parse(localStorage.getItem('policy-chat-history'))")
     assert history and not any("user" in entry for entry in history)
+    screenshot(chat, "web-chat-greeting.png", in_readme=False)
     chat.refresh()  # still no fake user line after a reload
     wait(chat).until(lambda b: bot_texts(b))
     assert user_bubbles(chat) == []
@@ -161,8 +204,14 @@ def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(c
     say(chat, "想开个小吃店")
     result = next(b for b in chat.find_elements(By.CSS_SELECTOR, ".msg.bot .bubble") if "您可以享受" in b.text)
     text = "\n".join(bot_texts(chat)[bot_texts(chat).index(result.text):])
+    citation_lines = [line.strip() for line in text.splitlines() if "依据：" in line]
+    assert citation_lines and all(re.match(r"(以上\d+项)?依据：宝政办发〔2020〕49号 " + SECTION_AND_ARTICLE, line)
+                                  for line in citation_lines)  # the section too, not （一） alone
     for mark, word in (("✅", "【符合】"), ("❓", "【待确认】"), ("📍", "【办理部门】")):
         assert mark + word in text and text.count(mark) == text.count(mark + word)
+
+    finished = [chip for chip in chat.find_elements(By.CSS_SELECTOR, ".chip") if chip.text == "农民工"]
+    assert finished and not any(chip.is_enabled() for chip in finished)  # the finished form's buttons are dead
 
     count, names = re.search(r"其余(\d+)项按您说的情况暂不符合：(.*)。", text).groups()
     assert int(count) == len(re.findall(r"「[^」]+」", names)) > 0
@@ -175,9 +224,11 @@ def test_screening_result_has_complete_cards_marks_with_words_and_a_true_count(c
     for card in cards:
         assert card.find_element(By.CSS_SELECTOR, ".doc-number").text == "宝政办发〔2020〕49号"
         assert card.find_element(By.CSS_SELECTOR, ".quote").text.strip("“”")
-        assert re.match(r"[一二三四五六七八九十]+、（[一二三四五六七八九十]+）", card.find_element(By.CSS_SELECTOR, ".heading").text)
+        assert re.match(SECTION_AND_ARTICLE, card.find_element(By.CSS_SELECTOR, ".heading").text)
     chat.execute_script("arguments[0].scrollIntoView()", result)
     screenshot(chat, "web-chat-screening.png")
+    chat.execute_script(SCROLL_TO_TEXT, "其余", chat.find_element(By.ID, "log"))  # the count, then the cards
+    screenshot(chat, "web-chat-screening-cards.png")
 
 
 def test_quick_replies_of_a_cancelled_step_do_nothing(chat):
@@ -200,11 +251,16 @@ def test_quick_replies_of_a_cancelled_step_do_nothing(chat):
     assert len(user_bubbles(chat)) == users_before
 
 
-def test_agent_messages_are_marked_and_kept(chat):
+def test_agent_messages_are_marked_and_kept_and_supersede_the_bot_s_quick_replies(chat):
+    greeting_chips = chat.find_elements(By.CSS_SELECTOR, ".chip")
+    assert greeting_chips and all(chip.is_enabled() for chip in greeting_chips)
     chat.execute_script("window.chatUI.addMessage('您好，我是人工客服，请问有什么可以帮您？', {from: 'agent'})")
     agent = chat.find_element(By.CSS_SELECTOR, ".msg.agent")
     assert agent.find_element(By.CSS_SELECTOR, ".name").text == "人工客服"
     assert "请问有什么可以帮您" in agent.find_element(By.CSS_SELECTOR, ".bubble").text
+    avatar, body = agent.find_element(By.CSS_SELECTOR, ".avatar"), agent.find_element(By.CSS_SELECTOR, ".body")
+    assert avatar.rect["x"] + avatar.rect["width"] <= body.rect["x"]  # beside the bubble, as the bot's
+    assert not any(chip.is_enabled() for chip in greeting_chips)  # the agent leads now
 
     def color(selector):
         return chat.find_element(By.CSS_SELECTOR, selector).value_of_css_property("background-color")

@@ -1,11 +1,13 @@
 """Chat wording of an entitlement result (knowledge/entitlement_text.py)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 
 from bot.text_split import utf8_len
+from knowledge.citations import entitlement_citations
 from knowledge.entitlement_text import render_entitlements
 
 
@@ -65,3 +67,32 @@ def test_oversized_results_are_split_at_line_boundaries(evaluate):
     messages = render_entitlements(result, max_bytes=600)
     assert all(utf8_len(message) <= 600 for message in messages)
     assert "".join(messages).count("✅【符合】") == 3
+
+
+def test_with_its_cards_each_citation_line_names_the_section_and_the_article(evaluate, document):
+    """The result as the service sends it (with complete cards): 二、（一）…, as an answer's citation line."""
+    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+                       "as_of": "2026-11-26"})
+    clauses = {clause.clause_id: clause for clause in document.clauses}
+    number = result["document"]["number"]
+    result["citations"] = entitlement_citations(result, clauses.get, lambda doc_id: {"number": number},
+                                                dt.date(2026, 11, 26))
+    lines = [line.strip() for line in "\n".join(render_entitlements(result)).split("\n") if "依据：" in line]
+    assert lines and all(re.fullmatch(r"(以上\d项)?依据：宝政办发〔2020〕49号 [一二三四五六七八九十]+、（[一二三四五六七八九十]+）\S+",
+                                      line) for line in lines)
+
+
+def test_items_in_a_row_resting_on_one_clause_share_one_citation_line(evaluate):
+    result = evaluate({"age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"],
+                       "as_of": "2026-11-26"})
+    eligible = [item for item in result["entitlements"] if item["eligible"] is True]
+    first_run = [item for item in eligible if item["clause_id"] == eligible[0]["clause_id"]]
+    assert len(first_run) == 3 and eligible[:3] == first_run  # 创业担保贷款, 秦青优惠贷, 一次性创业补贴: （一）
+    lines = "\n".join(render_entitlements(result)).split("\n")
+    marks = [index for index, line in enumerate(lines) if line.startswith(("✅", "❓"))]
+    cited = [index for index, line in enumerate(lines) if "依据：" in line]
+    assert lines[cited[0]].strip() == "以上3项依据：宝政办发〔2020〕49号 （一）优化贷款税收等政策支持个体经营发展"
+    assert marks[2] < cited[0] < marks[3]  # after the third item, before the fourth
+    shown = [item for item in result["entitlements"] if item["eligible"] is not False]
+    runs = 1 + sum(1 for before, after in zip(shown, shown[1:]) if before["clause_id"] != after["clause_id"])
+    assert len(cited) == runs  # every item is cited: alone, or with the items before it

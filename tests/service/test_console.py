@@ -84,6 +84,8 @@ def test_calculator_for_a_young_migrant_worker_opening_a_shop(policy_service, ag
         assert amount in texts and amount in result["summary"]
     assert result["summary"].startswith("政策测算（按 2026-12-01 有效的规定）")
     assert "年龄 34 岁" in result["summary"] and "农民工" in result["summary"]
+    # the bot's wording, citation lines included: section and article, as the chat says them
+    assert "依据：宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展" in result["summary"]
 
 
 def test_calculator_bad_field_is_400_with_reason(policy_service, agent):
