@@ -105,8 +105,10 @@
 
   async function copyAnswer(question) {
     const data = await api("POST", "/api/agent/answer", { q: question });
-    await copyText(data.copy_text);
+    const copied = await copyText(data.copy_text);
     $("copy-preview").textContent = data.copy_text;
+    $("copy-note").textContent = (copied ? "" : "浏览器未允许复制，请手动选中下面的文字。") +
+      (data.nlu_error ? "意图识别暂不可用，答复只按检索结果生成，可能与机器人的略有不同。" : "");
     $("copy-box").hidden = false;
   }
 
@@ -239,7 +241,7 @@
       line.appendChild(el("span", null, (CHANNELS[conv.channel] || conv.channel) + " #" + conv.id));
       line.appendChild(el("span", "badge " + conv.status, conv.status === "queued" ? "等待 " + waited(conv.waiting_s) : "处理中 · " + conv.claimed_by));
       item.appendChild(line);
-      item.appendChild(el("div", "muted", conv.reason_text));
+      item.appendChild(el("div", "muted", conv.reason_text + (conv.out_of_hours ? " · 非工作时间留言" : "")));
       if (conv.question) item.appendChild(el("div", "q", "“" + conv.question + "”"));
       item.addEventListener("click", function () { openConversation(conv.id); });
       return item;

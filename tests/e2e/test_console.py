@@ -3,6 +3,7 @@
 One browser is the agent (desktop window), another the citizen in the web chat (phone-sized window).
 Screenshots go to var/artifacts/ (the README's docs/console-*.png are copies of them).
 """
+import secrets
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from service import identity
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "var" / "artifacts"
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
+FEEDBACK_PROMPT = "这个回答对您有帮助吗"
 AGENT_PASSWORD: list = []
 
 
@@ -66,19 +68,37 @@ def save(driver, name: str) -> None:
     driver.save_screenshot(str(ARTIFACTS / name))
 
 
+def bot_answer_texts(services, question: str) -> list[str]:
+    """What the real bot sends a new conversation for `question` through the REST channel: its answer
+    messages, without the 有帮助/没帮助 prompt that follows them."""
+    sender = "console-compare-" + secrets.token_hex(4)
+    return [m["text"] for m in services.say(sender, question, timeout=60)
+            if m.get("text") and not m["text"].startswith(FEEDBACK_PROMPT)]
+
+
+def clipboard(driver) -> str:
+    return driver.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], function (e) { arguments[0]('clipboard: ' + e); });")
+
+
 def test_agent_searches_and_copies_the_bots_answer(services, agent):
+    agent.execute_cdp_cmd("Browser.grantPermissions", {  # as an agent allows the page to use the clipboard
+        "origin": services.service_url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
     box = agent.find_element(By.ID, "search-box")
     box.clear()
-    box.send_keys("反担保")
+    for character in "反担保":  # typed, not pasted: the cards follow the keystrokes
+        box.send_keys(character)
     card = wait(agent).until(EC.presence_of_element_located(
         (By.CSS_SELECTOR, "#results .card[data-clause-id='baoji-2020-49:2.1']")))
     assert card.find_element(By.CSS_SELECTOR, ".loc").text == "二、（一）"
-    assert "宝政办发〔2020〕49号" in card.text and "现行有效" in card.text
+    assert "宝政办发〔2020〕49号" in card.text and "现行有效" in card.text and "相关度" in card.text
     assert "反担保" in [mark.text for mark in card.find_elements(By.TAG_NAME, "mark")]
     card.find_element(By.CSS_SELECTOR, ".copy-answer").click()
     preview = wait(agent).until(EC.visibility_of_element_located((By.ID, "copy-preview")))
-    bot_answer = requests.post(f"{services.service_url}/api/answer", json={"q": "反担保"}, timeout=30).json()
-    wait(agent).until(lambda d: preview.text.strip() == "\n\n".join(bot_answer["parts"]).strip())
+    bot_sends = "\n\n".join(bot_answer_texts(services, "反担保"))
+    assert "宝政办发〔2020〕49号" in bot_sends and "反担保" in bot_sends
+    wait(agent).until(lambda d: preview.text.strip() == bot_sends.strip())
+    assert clipboard(agent) == bot_sends  # what lands in the clipboard is what the bot sends, character for character
     card.find_element(By.CSS_SELECTOR, ".open-article").click()
     article = wait(agent).until(EC.visibility_of_element_located((By.ID, "article")))
     assert "（一）" in article.text and "创业担保贷款" in article.text
@@ -120,7 +140,8 @@ def test_live_handoff_in_the_web_chat(services, agent, citizen):
     citizen.get(services.service_url + "/")
     wait(citizen).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".chip"))
     sender = web_chat_sender(services, citizen)
-    citizen.find_element(By.ID, "handoff").click()
+    citizen.find_element(By.ID, "text").send_keys("转人工")
+    citizen.find_element(By.ID, "send").click()
     wait(citizen).until(lambda d: "排队" in d.find_element(By.ID, "log").text)
 
     # the conversation appears in the agent's queue; the agent opens and claims it
@@ -156,6 +177,22 @@ def test_live_handoff_in_the_web_chat(services, agent, citizen):
     citizen.find_element(By.ID, "text").send_keys(LOAN_QUESTION)
     citizen.find_element(By.ID, "send").click()
     wait(citizen).until(lambda d: len(citizen_bot_texts(d)) > before and any("20万" in t for t in citizen_bot_texts(d)[before:]))
+
+    # Rasa's tracker store: between the pause (claim) and the resume, every bot line is the agent's
+    held = lines_while_held(services, sender)
+    assert ("user", LOAN_QUESTION) in held
+    assert [line for line in held if line[0] == "bot"] == [("bot", "li.agent")]
+    assert any("20万" in text for text in services.bot_said_after(sender, LOAN_QUESTION))  # the bot is back
+
+
+def lines_while_held(services, sender) -> list[tuple[str, str]]:
+    """("user", text) and ("bot", author) of the events between the agent's pause and the resume."""
+    events = services.events(sender)
+    kinds = [kind for kind, _ in events]
+    start = kinds.index("pause")
+    end = kinds.index("resume", start)
+    return [("user", event.get("text")) if kind == "user" else ("bot", (event.get("metadata") or {}).get("agent", "bot"))
+            for kind, event in events[start + 1:end] if kind in ("user", "bot")]
 
 
 def conversation_of(services, headers, item) -> str:
