@@ -1,8 +1,9 @@
 """The hotline agent console and the live handoff, in real headless Chromium against the real services.
 
 One browser is the agent (desktop window), another the citizen in the web chat (phone-sized window).
-Screenshots go to var/artifacts/ (the README's docs/console-*.png are copies of them).
+Screenshots go to var/artifacts/; the README's docs/console-*.png are rewritten with UPDATE_DOCS_SCREENSHOTS=1.
 """
+import os
 import secrets
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from service import identity
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "var" / "artifacts"
+DOCS = PROJECT / "docs"
+README_SHOTS = {"console-search.png", "console-calculator.png", "console-queue.png"}  # the README shows these
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
 FEEDBACK_PROMPT = "这个回答对您有帮助吗"
 AGENT_PASSWORD: list = []
@@ -40,6 +43,8 @@ def agent(services, tmp_path_factory):
     password, _ = services.add_user("li.agent", "agent")
     AGENT_PASSWORD[:] = [password]
     driver = chromium(tmp_path_factory.mktemp("agent-chromium"), "1500,1000")
+    driver.execute_cdp_cmd("Browser.grantPermissions", {  # as an agent allows the console to use the clipboard
+        "origin": services.service_url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
     driver.get(services.service_url + "/console")
     wait(driver).until(EC.presence_of_element_located((By.ID, "username")))  # redirected to the login page
     assert "/login" in driver.current_url
@@ -64,8 +69,13 @@ def wait(driver, timeout=60):
 
 
 def save(driver, name: str) -> None:
+    """Every run: var/artifacts/. The README's docs/console-*.png only when asked to (the page changed):
+    UPDATE_DOCS_SCREENSHOTS=1 .venv/app/bin/python -m pytest tests/e2e/test_console.py."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / name))
+    assert (ARTIFACTS / name).stat().st_size > 10_000
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" and name in README_SHOTS:
+        driver.save_screenshot(str(DOCS / name))
 
 
 def bot_answer_texts(services, question: str) -> list[str]:
@@ -82,8 +92,6 @@ def clipboard(driver) -> str:
 
 
 def test_agent_searches_and_copies_the_bots_answer(services, agent):
-    agent.execute_cdp_cmd("Browser.grantPermissions", {  # as an agent allows the page to use the clipboard
-        "origin": services.service_url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
     box = agent.find_element(By.ID, "search-box")
     box.clear()
     for character in "反担保":  # typed, not pasted: the cards follow the keystrokes
@@ -93,16 +101,20 @@ def test_agent_searches_and_copies_the_bots_answer(services, agent):
     assert card.find_element(By.CSS_SELECTOR, ".loc").text == "二、（一）"
     assert "宝政办发〔2020〕49号" in card.text and "现行有效" in card.text and "相关度" in card.text
     assert "反担保" in [mark.text for mark in card.find_elements(By.TAG_NAME, "mark")]
-    card.find_element(By.CSS_SELECTOR, ".copy-answer").click()
+    agent.find_element(By.ID, "copy-answer").click()
     preview = wait(agent).until(EC.visibility_of_element_located((By.ID, "copy-preview")))
     bot_sends = "\n\n".join(bot_answer_texts(services, "反担保"))
     assert "宝政办发〔2020〕49号" in bot_sends and "反担保" in bot_sends
     wait(agent).until(lambda d: preview.text.strip() == bot_sends.strip())
     assert clipboard(agent) == bot_sends  # what lands in the clipboard is what the bot sends, character for character
+    assert "已复制到剪贴板" in agent.find_element(By.ID, "copy-note").text
+    agent.execute_script("window.scrollTo(0, 0)")
+    save(agent, "console-search.png")
     card.find_element(By.CSS_SELECTOR, ".open-article").click()
     article = wait(agent).until(EC.visibility_of_element_located((By.ID, "article")))
     assert "（一）" in article.text and "创业担保贷款" in article.text
-    save(agent, "console-search.png")
+    assert "优化贷款税收等政策支持个体经营发展" in article.text and "下一条" in article.text
+    save(agent, "console-article.png")
 
 
 def test_agent_runs_the_calculator(agent):
@@ -116,6 +128,8 @@ def test_agent_runs_the_calculator(agent):
     for amount in ("5000", "20万", "300万"):
         assert amount in results and amount in summary.text
     assert "34" in summary.text and "农民工" in summary.text
+    agent.find_element(By.ID, "calc-copy").click()
+    wait(agent, 10).until(lambda d: clipboard(d) == summary.get_attribute("textContent"))  # the caller's summary
     save(agent, "console-calculator.png")
     agent.find_element(By.ID, "tab-search").click()
 
@@ -167,6 +181,9 @@ def test_live_handoff_in_the_web_chat(services, agent, citizen):
     assert len(citizen_bot_texts(citizen)) == answered  # the /api/chat reply came back empty
     assert services.bot_said_after(sender, LOAN_QUESTION) == []  # logged for the agent, unanswered by the bot
     wait(agent).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#suggestions .card[data-clause-id='baoji-2020-49:2.1']"))
+    wait(agent).until(EC.element_to_be_clickable((By.ID, "suggest-copy"))).click()
+    suggested = wait(agent).until(EC.visibility_of_element_located((By.ID, "suggest-copy-preview")))
+    wait(agent).until(lambda d: "20万" in suggested.text and "宝政办发〔2020〕49号" in suggested.text)
     save(agent, "console-queue.png")
     save(citizen, "web-chat-agent.png")
 

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import requests
 
 from service import core
 from service import identity
@@ -167,18 +166,6 @@ def chat_cookie(app, sender):
     return {identity.COOKIE: identity.signed(secret, sender.removeprefix("web:"))}
 
 
-def test_every_agent_route_needs_a_login(world):
-    app, *_ = world
-    routes = [(r.method, r.resource.canonical) for r in app.runner.app.router.routes()
-              if r.resource is not None and r.resource.canonical.startswith("/api/agent")]
-    assert len(routes) >= 12
-    for method, path in routes:
-        url = app.url + path.replace("{handoff_id}", "1").replace("{message_id}", "1").replace(
-            "{clause_id}", "baoji-2020-49:2.1")
-        response = requests.request(method, url, json={}, timeout=30)
-        assert response.status_code == 401, (method, path)
-
-
 def test_junk_ids_and_a_missing_chat_cookie_get_json_4xx(world):
     app, _, _, tokens = world
     for handoff in ("abc", "0", str(2 ** 70)):
@@ -188,15 +175,6 @@ def test_junk_ids_and_a_missing_chat_cookie_get_json_4xx(world):
     assert retry.status_code == 404 and retry.json()["error"] == "no such message"
     polled = app.get("/api/chat/agent-messages")
     assert polled.status_code == 401 and "send a message first" in polled.json()["error"]
-
-
-def test_openapi_lists_every_agent_route(world):
-    app, *_ = world
-    spec = app.get("/api/openapi.json").json()
-    routes = {r.resource.canonical for r in app.runner.app.router.routes()
-              if r.resource is not None and r.resource.canonical.startswith("/api/agent")}
-    assert routes <= set(spec["paths"])
-    assert "sessionCookie" in spec["components"]["securitySchemes"]
 
 
 def test_web_handoff_claim_reply_resolve(world):
