@@ -25,6 +25,7 @@ README_SHOTS = {"console-search.png", "console-calculator.png", "console-queue.p
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
 FEEDBACK_PROMPT = "这个回答对您有帮助吗"
 AGENT_PASSWORD: list = []
+WRONG_PASSWORD = "li-typo-" + secrets.token_hex(4)
 
 
 def chromium(profile: Path, size: str):
@@ -49,6 +50,9 @@ def agent(services, tmp_path_factory):
     wait(driver).until(EC.presence_of_element_located((By.ID, "username")))  # redirected to the login page
     assert "/login" in driver.current_url
     driver.find_element(By.ID, "username").send_keys("li.agent")
+    driver.find_element(By.ID, "password").send_keys(WRONG_PASSWORD)  # a typo first: refused, and never logged
+    driver.find_element(By.ID, "login").click()
+    wait(driver).until(lambda d: "用户名或密码不正确" in d.find_element(By.TAG_NAME, "body").text)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login").click()
     wait(driver).until(lambda d: "li.agent" in d.find_element(By.ID, "who").text)
@@ -222,7 +226,9 @@ def conversation_of(services, headers, item) -> str:
 def test_no_password_or_session_id_in_the_logs(services, agent):
     session_id = agent.get_cookie("policy_session")["value"]
     logs = "\n".join(services.log_tail(name, 100_000) for name in ("service", "rasa", "actions"))
-    assert session_id not in logs and AGENT_PASSWORD[0] not in logs
+    assert "login failed" in logs and "login: li.agent" in logs  # the service's log is the one read
+    for secret in (session_id, AGENT_PASSWORD[0], WRONG_PASSWORD):
+        assert secret not in logs
 
 
 def test_console_needs_login_and_refuses_agents_on_staff_routes(services):
