@@ -36,6 +36,7 @@
   }
 
   const CHANNELS = { web: "网页", wechat: "微信", rest: "接口" };
+  const TITLE = document.title;
 
   // --- clause cards -------------------------------------------------------------------------------------
   function highlighted(text, spans) {
@@ -237,6 +238,8 @@
     let data;
     try { data = await api("GET", "/api/agent/queue"); } catch (error) { return; }
     $("queue-count").textContent = data.conversations.length;
+    const waiting = data.conversations.filter(function (conv) { return conv.status === "queued"; }).length;
+    document.title = (waiting ? "(" + waiting + ") " : "") + TITLE;  // seen from another tab
     $("queue-empty").hidden = data.conversations.length > 0;
     $("hours-note").hidden = data.open_now;
     $("queue").replaceChildren.apply($("queue"), data.conversations.map(function (conv) {

@@ -200,20 +200,10 @@ def test_live_handoff_in_the_web_chat(services, agent, citizen):
     wait(citizen).until(lambda d: len(citizen_bot_texts(d)) > before and any("20万" in t for t in citizen_bot_texts(d)[before:]))
 
     # Rasa's tracker store: between the pause (claim) and the resume, every bot line is the agent's
-    held = lines_while_held(services, sender)
+    held = services.lines_while_held(sender)
     assert ("user", LOAN_QUESTION) in held
     assert [line for line in held if line[0] == "bot"] == [("bot", "li.agent")]
     assert any("20万" in text for text in services.bot_said_after(sender, LOAN_QUESTION))  # the bot is back
-
-
-def lines_while_held(services, sender) -> list[tuple[str, str]]:
-    """("user", text) and ("bot", author) of the events between the agent's pause and the resume."""
-    events = services.events(sender)
-    kinds = [kind for kind, _ in events]
-    start = kinds.index("pause")
-    end = kinds.index("resume", start)
-    return [("user", event.get("text")) if kind == "user" else ("bot", (event.get("metadata") or {}).get("agent", "bot"))
-            for kind, event in events[start + 1:end] if kind in ("user", "bot")]
 
 
 def conversation_of(services, headers, item) -> str:
