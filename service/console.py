@@ -13,6 +13,7 @@ from aiohttp import web
 
 from knowledge.answer import is_fully_expired
 from knowledge.citations import article_label, chinese_number, expiry_notes
+from knowledge.decision import NluHint
 from knowledge.entitlement_request import BOOLEAN_FIELDS, NUMBER_FIELDS, RequestError
 from knowledge.entitlement_text import render_entitlements
 from knowledge.entitlements import EntitlementEngine
@@ -23,6 +24,7 @@ from knowledge.tokenize import expand, tokenize
 from service import core
 from service import openapi
 from service.auth import require_role
+from service.rasa_api import RASA, RasaUnavailable
 
 SECTION_NUMBER = re.compile(r"^([一二三四五六七八九十]+、)")
 MAX_HIGHLIGHT_TERMS = 30
@@ -137,17 +139,34 @@ async def article(request: web.Request) -> web.Response:
     return web.json_response(found)
 
 
+async def nlu_hint(request: web.Request, question: str) -> tuple[NluHint, str]:
+    """The intent Rasa's NLU gives the question, as the bot's answer action passes it to knowledge.reply;
+    without Rasa the answer is composed from retrieval alone, and the console says so."""
+    rasa = request.app.get(RASA)
+    if rasa is None:
+        return NluHint(), "Rasa is not configured"
+    try:
+        return NluHint(*await rasa.intent(question)), ""
+    except RasaUnavailable as error:
+        return NluHint(), str(error)
+
+
 @require_role("agent")
 async def answer(request: web.Request) -> web.Response:
-    """Exactly what the bot would send for the question, plus the same text ready to paste."""
+    """Exactly what the bot would send as the first answer to the question, plus that text ready to paste:
+    the same composer (knowledge.reply.respond) with the same NLU evidence, as a new conversation."""
     body = await core.read_json_object(request)
     question = body.get("q")
     if not isinstance(question, str) or not question.strip() or len(question) > core.MAX_QUERY_CHARS:
         return core.json_error(400, f'field "q" must be 1-{core.MAX_QUERY_CHARS} characters', field="q")
+    nlu, nlu_error = await nlu_hint(request, question)
 
-    def compose():  # the chat's own decision (knowledge.reply), for the question on its own
-        return core.plain(respond(question, core.searcher_of(request), request.app[core.ENGINE], today=today()))
+    def compose():
+        return core.plain(respond(question, core.searcher_of(request), request.app[core.ENGINE], nlu, today=today()))
     result = await core.in_worker(request, compose)
+    result["nlu"] = {"intent": nlu.intent, "confidence": nlu.confidence} if not nlu_error else None
+    if nlu_error:
+        result["nlu_error"] = nlu_error
     result["copy_text"] = "\n\n".join(result.get("parts") or [])
     return web.json_response(result)
 
@@ -232,7 +251,8 @@ OPENAPI_PATHS = {
         "summary": "agent: the whole article of a clause, in context", "security": AGENT,
         "parameters": [_CLAUSE], "responses": openapi.responses(200, None, 401, 403, 404)}},
     "/api/agent/answer": {"post": {
-        "summary": "agent: the answer the bot would send, and `copy_text` to paste", "security": AGENT,
+        "summary": "agent: the answer the bot would send (same composer, same NLU intent from Rasa), "
+                   "and `copy_text` to paste", "security": AGENT,
         "requestBody": openapi.json_body({"q": {"type": "string", "maxLength": core.MAX_QUERY_CHARS}}, ("q",)),
         "responses": openapi.responses(200, None, 400, 401, 403)}},
     "/api/agent/calculator": {

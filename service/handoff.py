@@ -69,7 +69,7 @@ class Handoff:
     def json(self, now: float, position: Optional[int] = None) -> dict:
         data = asdict(self)
         data.update(reason_text=REASONS.get(self.reason, self.reason), waiting_s=int(now - self.created_at),
-                    position=position)
+                    position=position, out_of_hours=bool(self.out_of_hours))  # SQLite keeps it as 0/1
         return data
 
 

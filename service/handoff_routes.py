@@ -25,12 +25,11 @@ from service import openapi
 from service.auth import current_user, require_role
 from service.console import search_cards
 from service.handoff import POLLED_CHANNELS, Handoff, HandoffError, HandoffQueue, OutboxMessage, channel_of
-from service.rasa_api import RasaApi, RasaUnavailable
+from service.rasa_api import RASA, RasaApi, RasaUnavailable
 
 logger = logging.getLogger(__name__)
 
 QUEUE = web.AppKey("handoff_queue", HandoffQueue)
-RASA = web.AppKey("rasa_api", RasaApi)
 WECHAT = web.AppKey("wechat_push", object)  # CustomerServiceApi, or None when not configured
 WECHAT_WINDOW_S = 48 * 3600
 MAX_REPLY_CHARS = 1000  # WeChat text messages stay under 2048 bytes

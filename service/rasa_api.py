@@ -12,10 +12,12 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 import aiohttp
+from aiohttp import web
 
 from bot.masking import mask
 
 TIMEOUT = aiohttp.ClientTimeout(total=8)  # below the console's own patience; Rasa answers in ms
+NLU_TIMEOUT = aiohttp.ClientTimeout(total=2)  # an agent waits for a copied answer: without the NLU it comes anyway
 
 
 class RasaUnavailable(Exception):
@@ -95,16 +97,33 @@ class RasaApi:
         """The agent's reply becomes part of the conversation, marked with who wrote it."""
         await self.append(sender_id, [{"event": "bot", "text": text, "metadata": {"agent": agent}}])
 
+    async def intent(self, text: str) -> tuple[str, float]:
+        """The NLU's intent and confidence for `text`: what the bot's answer action gets for the same message."""
+        parsed = await self._request("POST", "model/parse", "model/parse", {}, {"text": text}, NLU_TIMEOUT)
+        intent = parsed.get("intent") or {}
+        name, confidence = intent.get("name"), intent.get("confidence")
+        if not isinstance(name, str) or not isinstance(confidence, (int, float)):
+            raise RasaUnavailable("Rasa API model/parse: no intent in the answer")
+        return name, float(confidence)
+
     async def _call(self, method: str, sender_id: str, path: str, params: dict, body: Any = None) -> dict:
+        # the sender id stays out of error messages (they reach logs and the console)
+        return await self._request(method, f"conversations/{quote(sender_id, safe='')}/{path}", path, params, body)
+
+    async def _request(self, method: str, path: str, label: str, params: dict, body: Any = None,
+                       timeout: aiohttp.ClientTimeout = TIMEOUT) -> dict:
         if not self.token:
             raise RasaUnavailable("Rasa's HTTP API is off: set RASA_AUTH_TOKEN for Rasa and this service")
-        url = f"{self.base_url}/conversations/{quote(sender_id, safe='')}/{path}"
+        url = f"{self.base_url}/{path}"
         try:
-            async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.request(method, url, params={**params, "token": self.token},
                                            json=body) as response:
                     if response.status >= 400:
-                        raise RasaUnavailable(f"Rasa API {path}: HTTP {response.status}")
+                        raise RasaUnavailable(f"Rasa API {label}: HTTP {response.status}")
                     return await response.json(content_type=None) or {}
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            raise RasaUnavailable(f"Rasa API {path}: {type(error).__name__}") from None
+            raise RasaUnavailable(f"Rasa API {label}: {type(error).__name__}") from None
+
+
+RASA = web.AppKey("rasa_api", RasaApi)  # the service's client: the handoff queue and the console's answers

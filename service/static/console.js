@@ -36,6 +36,7 @@
   }
 
   const CHANNELS = { web: "网页", wechat: "微信", rest: "接口" };
+  const TITLE = document.title;
 
   // --- clause cards -------------------------------------------------------------------------------------
   function highlighted(text, spans) {
@@ -50,7 +51,7 @@
     return box;
   }
 
-  function clauseCard(card, question) {
+  function clauseCard(card) {
     const box = el("div", "card");
     box.dataset.clauseId = card.clause_id;
     const head = el("div", "head");
@@ -67,11 +68,7 @@
     const open = el("button", "secondary open-article", "查看全文");
     open.type = "button";
     open.addEventListener("click", function () { showArticle(card.clause_id); });
-    const copy = el("button", "copy-answer", "复制答复");
-    copy.type = "button";
-    copy.addEventListener("click", function () { copyAnswer(question); });
     buttons.appendChild(open);
-    buttons.appendChild(copy);
     box.appendChild(buttons);
     return box;
   }
@@ -82,12 +79,13 @@
   async function runSearch() {
     const query = $("search-box").value.trim();
     const seq = ++searchSeq;
+    $("copy-answer").disabled = !query;
     if (!query) { $("results").replaceChildren(); $("search-note").textContent = ""; return; }
     try {
       const data = await api("GET", "/api/agent/search?k=5&q=" + encodeURIComponent(query));
       if (seq !== searchSeq) return;  // a newer keystroke already asked
       $("search-note").textContent = data.answerable ? "" : "这份政策可能没有直接涉及这个问题，以下是最接近的条款：";
-      $("results").replaceChildren.apply($("results"), data.cards.map(function (card) { return clauseCard(card, query); }));
+      $("results").replaceChildren.apply($("results"), data.cards.map(clauseCard));
     } catch (error) { $("search-note").textContent = "检索失败：" + error.message; }
   }
 
@@ -103,11 +101,21 @@
     }
   }
 
-  async function copyAnswer(question) {
-    const data = await api("POST", "/api/agent/answer", { q: question });
-    await copyText(data.copy_text);
-    $("copy-preview").textContent = data.copy_text;
-    $("copy-box").hidden = false;
+  // The bot's whole answer to a question (direct answer, quote, citation), into the clipboard and shown in
+  // the box with the given id prefix ("copy" under the search box, "suggest-copy" beside the conversation).
+  async function copyAnswer(question, box) {
+    let data;
+    try { data = await api("POST", "/api/agent/answer", { q: question }); } catch (error) {
+      $(box + "-note").textContent = "复制失败：" + error.message;
+      $(box + "-preview").textContent = "";
+      $(box + "-box").hidden = false;
+      return;
+    }
+    const copied = await copyText(data.copy_text);
+    $(box + "-preview").textContent = data.copy_text;
+    $(box + "-note").textContent = (copied ? "已复制到剪贴板，与机器人发送的一致。" : "浏览器未允许复制，请手动选中下面的文字。") +
+      (data.nlu_error ? "意图识别暂不可用，答复只按检索结果生成，可能与机器人的略有不同。" : "");
+    $(box + "-box").hidden = false;
   }
 
   async function showArticle(clauseId) {
@@ -230,6 +238,8 @@
     let data;
     try { data = await api("GET", "/api/agent/queue"); } catch (error) { return; }
     $("queue-count").textContent = data.conversations.length;
+    const waiting = data.conversations.filter(function (conv) { return conv.status === "queued"; }).length;
+    document.title = (waiting ? "(" + waiting + ") " : "") + TITLE;  // seen from another tab
     $("queue-empty").hidden = data.conversations.length > 0;
     $("hours-note").hidden = data.open_now;
     $("queue").replaceChildren.apply($("queue"), data.conversations.map(function (conv) {
@@ -239,7 +249,7 @@
       line.appendChild(el("span", null, (CHANNELS[conv.channel] || conv.channel) + " #" + conv.id));
       line.appendChild(el("span", "badge " + conv.status, conv.status === "queued" ? "等待 " + waited(conv.waiting_s) : "处理中 · " + conv.claimed_by));
       item.appendChild(line);
-      item.appendChild(el("div", "muted", conv.reason_text));
+      item.appendChild(el("div", "muted", conv.reason_text + (conv.out_of_hours ? " · 非工作时间留言" : "")));
       if (conv.question) item.appendChild(el("div", "q", "“" + conv.question + "”"));
       item.addEventListener("click", function () { openConversation(conv.id); });
       return item;
@@ -294,9 +304,11 @@
     $("conv-error").hidden = !data.transcript_error;
     $("conv-error").textContent = data.transcript_error ? "读取对话记录失败：" + data.transcript_error : "";
     const suggestions = data.suggestions;
+    $("suggest-copy").disabled = !suggestions;
     if (suggestions && suggestions.query !== lastSuggestedFor) {
       lastSuggestedFor = suggestions.query;
-      $("suggestions").replaceChildren.apply($("suggestions"), suggestions.cards.map(function (card) { return clauseCard(card, suggestions.query); }));
+      $("suggest-copy-box").hidden = true;
+      $("suggestions").replaceChildren.apply($("suggestions"), suggestions.cards.map(clauseCard));
     }
   }
 
@@ -324,7 +336,10 @@
         document.querySelectorAll(".tab-body").forEach(function (body) { body.hidden = body.id !== tab.dataset.tab; });
       });
     });
+    $("copy-answer").addEventListener("click", function () { copyAnswer($("search-box").value.trim(), "copy"); });
+    $("suggest-copy").addEventListener("click", function () { if (lastSuggestedFor) copyAnswer(lastSuggestedFor, "suggest-copy"); });
     $("search-box").addEventListener("input", function () {
+      $("copy-box").hidden = true;  // it answered the previous question
       clearTimeout(searchTimer);
       searchTimer = setTimeout(runSearch, 250);
     });

@@ -78,6 +78,16 @@ class Services:
                                       (sender,)).fetchall()
         return [(kind, json.loads(data)) for kind, data in rows]
 
+    def lines_while_held(self, sender: str) -> list[tuple[str, str]]:
+        """("user", text) and ("bot", author: the agent's name, or "bot") of the events between an agent's
+        pause (claim) and the resume, from Rasa's tracker store."""
+        events = self.events(sender)
+        kinds = [kind for kind, _ in events]
+        start = kinds.index("pause")
+        end = kinds.index("resume", start)
+        return [("user", event.get("text")) if kind == "user" else ("bot", (event.get("metadata") or {}).get("agent", "bot"))
+                for kind, event in events[start + 1:end] if kind in ("user", "bot")]
+
     def bot_said_after(self, sender: str, text: str) -> list[str] | None:
         """What the bot (or an agent) said after the user's last message `text` (None if not logged yet)."""
         events = self.events(sender)

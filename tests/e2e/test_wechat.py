@@ -127,7 +127,8 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
     agent holds the conversation, the agent's replies arrive as customer-service messages, and after
     resolve the bot answers again."""
     user = new_openid()
-    _, agent = services.add_user("wx-agent-" + user[-6:].lower(), "agent")
+    agent_name = "wx-agent-" + user[-6:].lower()
+    _, agent = services.add_user(agent_name, "agent")
     reply = ask(webhook, wechat, wechat.text(user, "我要转人工"))
     assert reply.type == "text" and "排队" in reply.content
     queue = requests.get(f"{services.service_url}/api/agent/queue", headers=agent, timeout=10).json()
@@ -150,6 +151,8 @@ def test_handoff_goes_to_the_agents_queue_and_back(services, webhook, wechat, fa
 
     assert requests.post(base + "/resolve", headers=agent, timeout=10).status_code == 200
     assert "智能助手" in fake_wechat_api.messages_to(user)[-1].content
+    held = services.lines_while_held("wechat:" + user)  # Rasa's tracker: while held, only the agent spoke
+    assert ("user", LOAN_QUESTION) in held and [line for line in held if line[0] == "bot"] == [("bot", agent_name)]
     pushed = len(fake_wechat_api.messages_to(user))
     answer = post(wechat, webhook, wechat.signed_query(), wechat.text(user, LOAN_QUESTION))
     if answer.text == "success":  # slower than WeChat's deadline: the answer follows as a customer-service message

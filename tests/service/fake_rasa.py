@@ -15,12 +15,15 @@ class FakeRasaApi(BackgroundServer):
         self.token = token
         self.events: dict[str, list[dict]] = {}
         self.refuse_appends = False  # as when Rasa's lock store is unreachable
+        self.intents: dict[str, tuple[str, float]] = {}  # text → what /model/parse answers (else nlu_fallback)
+        self.parsed: list[str] = []
         self._lock = threading.Lock()
 
     def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)
         app.router.add_post("/conversations/{sender}/tracker/events", self._append)
+        app.router.add_post("/model/parse", self._parse)
         return app
 
     def user_says(self, sender: str, text: str, channel: str = "rest", at: float | None = None) -> None:
@@ -29,9 +32,10 @@ class FakeRasaApi(BackgroundServer):
                 {"event": "user", "text": text, "timestamp": time.time() if at is None else at,
                  "input_channel": channel, "parse_data": {"intent": {"name": "ask_policy"}}})
 
-    def action_ran(self, sender: str, name: str) -> None:
+    def action_ran(self, sender: str, name: str, at: float | None = None) -> None:
         with self._lock:
-            self.events.setdefault(sender, []).append({"event": "action", "name": name, "timestamp": time.time()})
+            self.events.setdefault(sender, []).append(
+                {"event": "action", "name": name, "timestamp": time.time() if at is None else at})
 
     def kinds(self, sender: str) -> list[str]:
         with self._lock:
@@ -61,3 +65,11 @@ class FakeRasaApi(BackgroundServer):
             for event in body if isinstance(body, list) else [body]:
                 self.events.setdefault(request.match_info["sender"], []).append({**event, "timestamp": time.time()})
         return web.json_response({"sender_id": request.match_info["sender"]})
+
+    async def _parse(self, request: web.Request) -> web.Response:
+        if request.query.get("token") != self.token:
+            return web.json_response({"message": "unauthorized"}, status=401)
+        text = (await request.json())["text"]
+        self.parsed.append(text)
+        name, confidence = self.intents.get(text, ("nlu_fallback", 0.5))
+        return web.json_response({"text": text, "intent": {"name": name, "confidence": confidence}})

@@ -5,7 +5,8 @@ import re
 import pytest
 import requests
 
-from service.users import FIRST_DELAY_S, FREE_FAILURES, UserError, UserStore, failure_delay, main
+from service.auth import USERS
+from service.users import FIRST_DELAY_S, FREE_FAILURES, ROLES, UserError, UserStore, failure_delay, main
 
 PASSWORD = "correct horse battery"
 
@@ -185,20 +186,40 @@ def test_logout_ends_the_session(policy_service, accounts):
     assert stale.status_code == 401
 
 
-def test_sixth_wrong_password_is_delayed_and_nothing_secret_is_logged(policy_service, accounts, caplog):
+def test_sixth_wrong_password_is_delayed_by_the_accounts_clock(policy_service, accounts, monkeypatch):
     _, names = accounts
+    clock = Clock()  # the service's account store reads this clock: no waiting, no wall-clock race
+    monkeypatch.setattr(policy_service.runner.app[USERS], "clock", clock)
     browser = Browser(policy_service)
-    caplog.set_level(logging.DEBUG)
     for _ in range(FREE_FAILURES):
         assert browser.login(names["admin"], "not the password").status_code == 401
-    sixth = browser.login(names["admin"], "not the password either")
-    assert sixth.status_code == 429 and int(sixth.headers["Retry-After"]) > 0
-    assert "秒后再试" in sixth.text
-    other = Browser(policy_service)
-    assert other.login(names["agent"], PASSWORD).status_code == 303
-    session_id = other.cookies["policy_session"]
+    sixth = browser.login(names["admin"], PASSWORD)  # even the right password is not checked now
+    assert sixth.status_code == 429 and int(sixth.headers["Retry-After"]) == FIRST_DELAY_S + 1
+    assert "秒后再试" in sixth.text and "policy_session" not in browser.cookies
+    clock.now += FIRST_DELAY_S - 1
+    assert browser.login(names["admin"], PASSWORD).status_code == 429
+    clock.now += 1
+    assert browser.login(names["admin"], PASSWORD).status_code == 303
+
+
+def test_no_password_session_id_csrf_or_token_is_logged(policy_service, accounts, caplog):
+    """Every log record the service writes while people log in, work, fail and log out (access log included)."""
+    users, names = accounts
+    caplog.set_level(logging.DEBUG)
+    browser = Browser(policy_service)
+    assert browser.login(names["staff"], "a wrong password").status_code == 401
+    assert browser.login(names["staff"], PASSWORD).status_code == 303
+    session_id = browser.cookies["policy_session"]
+    csrf = browser.request("GET", "/api/agent/me").json()["csrf_token"]
+    assert browser.request("POST", "/api/admin/reload", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert browser.request("POST", "/api/admin/reload", headers={"X-CSRF-Token": "forged"}).status_code == 403
+    token = users.issue_token(names["agent"])
+    assert requests.get(policy_service.url + "/api/agent/queue", headers={"Authorization": f"Bearer {token}"},
+                        timeout=30).status_code == 200
+    assert browser.request("POST", "/logout", data={"csrf_token": csrf}).status_code == 303
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    for secret in ("not the password", PASSWORD, session_id):
+    assert "login failed" in logged and f"login: {names['staff']}" in logged  # the service's records are here
+    for secret in ("a wrong password", PASSWORD, session_id, csrf, token):
         assert secret not in logged
 
 
@@ -210,3 +231,76 @@ def test_open_redirect_after_login_is_refused(policy_service, accounts):
     response = browser.request("POST", "/login", data={"username": names["agent"], "password": PASSWORD,
                                                        "csrf_token": csrf, "next": "//evil.example/"})
     assert response.headers["Location"] == "/console"
+
+
+# --- every guarded route, read from the router (a new route is covered without editing this list) --------
+SAMPLE_IDS = ("1", "baoji-2020-49:2.1", "unanswered")  # one of these fits every path parameter
+
+
+def concrete_path(resource) -> str:
+    """A URL the route answers: each path parameter filled with a sample value its pattern accepts."""
+    info = resource.get_info()
+    if "formatter" not in info:
+        return resource.canonical
+    names = re.findall(r"\{(\w+)\}", info["formatter"])
+    for sample in SAMPLE_IDS:
+        path = info["formatter"].format(**{name: sample for name in names})
+        if info["pattern"].fullmatch(path):
+            return path
+    raise AssertionError(f"no sample value fits {info['formatter']}")
+
+
+def guarded_routes(app):
+    """(method, concrete path, required role) of every route behind @require_role."""
+    for route in app.router.routes():
+        role = getattr(route.handler, "required_role", None)
+        if role is not None:
+            yield route.method, concrete_path(route.resource), role
+
+
+def test_the_console_admin_and_their_apis_are_all_guarded(policy_service):
+    app = policy_service.runner.app
+    routes = list(guarded_routes(app))
+    for route in app.router.routes():
+        if route.resource is not None and route.resource.canonical.startswith(
+                ("/api/agent", "/api/admin", "/console", "/admin")):
+            assert getattr(route.handler, "required_role", None), (route.method, route.resource.canonical)
+    assert all(role == "agent" for _, path, role in routes if path.startswith("/api/agent"))
+    assert all(role == "staff" for _, path, role in routes if path.startswith("/api/admin"))
+    assert len(routes) > 40
+
+
+def test_anonymous_callers_get_401_on_every_guarded_api_route(policy_service):
+    for method, path, _ in guarded_routes(policy_service.runner.app):
+        response = requests.request(method, policy_service.url + path, json={}, allow_redirects=False, timeout=30)
+        if path.startswith("/api/"):
+            assert response.status_code == 401, (method, path)
+            assert method == "HEAD" or response.json()["error"] == "login required"
+        else:  # a page sends the browser to the login form
+            assert response.status_code == 303 and response.headers["Location"].startswith("/login"), (method, path)
+
+
+def test_a_role_too_low_gets_403_on_every_route_that_needs_more(policy_service, accounts):
+    users, names = accounts
+    tokens = {role: {"Authorization": f"Bearer {users.issue_token(names[role])}"} for role in ROLES}
+    refused = 0
+    for method, path, required in guarded_routes(policy_service.runner.app):
+        for role in ROLES[:ROLES.index(required)]:
+            response = requests.request(method, policy_service.url + path, headers=tokens[role], json={},
+                                        allow_redirects=False, timeout=30)
+            assert response.status_code == 403, (role, method, path)
+            refused += 1
+    assert refused > 30  # every staff route was tried with an agent's token
+
+
+def test_every_state_changing_route_refuses_a_session_without_its_csrf_token(policy_service, accounts):
+    _, names = accounts
+    browser = Browser(policy_service)
+    assert browser.login(names["admin"], PASSWORD).status_code == 303
+    writes = [(m, p) for m, p, _ in guarded_routes(policy_service.runner.app) if m not in ("GET", "HEAD", "OPTIONS")]
+    assert writes
+    for method, path in writes + [("POST", "/logout")]:
+        for headers in ({}, {"X-CSRF-Token": "forged"}):
+            response = browser.request(method, path, headers=dict(headers), json={})
+            assert response.status_code == 403 and "CSRF" in response.json()["error"], (method, path, headers)
+    assert browser.request("GET", "/api/agent/me").status_code == 200  # the session itself still works

@@ -55,11 +55,12 @@ def test_article_in_context(policy_service, agent):
     assert policy_service.get("/api/agent/articles/nope:1", headers=agent).status_code == 404
 
 
-def test_copy_answer_is_what_the_bot_sends(policy_service, agent):
+def test_copy_answer_without_rasa_is_the_composers_answer_and_says_so(policy_service, agent):
+    """Rasa's API is off here: the same composer from retrieval alone, flagged (with Rasa: test_handoff.py)."""
     question = "创业担保贷款最多能贷多少？"
     bot = policy_service.post("/api/answer", json={"q": question}).json()
     console = policy_service.post("/api/agent/answer", json={"q": question}, headers=agent).json()
-    assert console["parts"] == bot["parts"]
+    assert console["parts"] == bot["parts"] and console["nlu"] is None and "RASA_AUTH_TOKEN" in console["nlu_error"]
     assert console["copy_text"] == "\n\n".join(bot["parts"])
     assert policy_service.post("/api/agent/answer", json={"q": ""}, headers=agent).status_code == 400
 

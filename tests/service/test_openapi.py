@@ -19,3 +19,17 @@ def test_contributions_merge_per_method():
     openapi.contribute(app, {"/x": {"post": {"summary": "b"}}, "/y": {"get": {}}})
     assert set(openapi.spec(app)["paths"]) == {"/x", "/y"}
     assert set(openapi.spec(app)["paths"]["/x"]) == {"get", "post"}
+
+
+def test_every_agent_route_is_described_with_its_method_and_login(policy_service):
+    """Read from the router: a console function added without its description fails here."""
+    spec = policy_service.get("/api/openapi.json").json()
+    routes = [(route.method.lower(), route.resource.canonical) for route in policy_service.runner.app.router.routes()
+              if route.resource is not None and route.resource.canonical.startswith("/api/agent/")
+              and route.method != "HEAD"]
+    assert len(routes) >= 12
+    for method, path in routes:
+        operation = spec["paths"][path][method]
+        assert {"sessionCookie": []} in operation["security"] and {"staffToken": []} in operation["security"]
+        assert {"401", "403"} <= set(operation["responses"]) or path == "/api/agent/me", (method, path)
+    assert set(spec["components"]["securitySchemes"]) == {"staffToken", "sessionCookie"}
