@@ -3,7 +3,7 @@
 The retrieval relevance (a calibrated probability that the best clause answers the question, see
 knowledge.search) is the main evidence. The NLU's guess is extra evidence with a measured weight:
 
-    logit(p) = bias + w_relevance · logit(relevance) + w_latin · (share of Latin letters)
+    logit(p) = bias + w_relevance · logit(relevance) + w_unknown · unknown + w_latin · (share of Latin letters)
                + w_out_of_scope · conf·[intent = out_of_scope]
                + w_policy · conf·[intent is a policy topic] + w_social · conf·[intent is social]
 
@@ -13,6 +13,10 @@ cannot read the message (it is trained on Chinese; its intent for English is arb
 by `hint_for`) — then the `latin` term says how far retrieval's relevance is trusted for English. Without
 the `latin` term the tuning set's English questions, nearly all in scope and all without NLU evidence,
 raised the bias of every message without evidence ("今天宝鸡下雨吗" from /api/answer was answered).
+
+`unknown` (retrieval's share of the question's words the document and lexicons do not know) is weighed
+again here: retrieval's model weighs it against a dense similarity that group words alone make high
+("退役军人一次性经济补助金有多少" looks like the 以工代训 clause, "经济补助金" is nowhere in the document).
 
 The weights live in knowledge/retrieval.yaml (`chat_decision`), fitted by `python -m knowledge.calibrate
 --chat` on the tuning set only. With the defaults (1 · logit(relevance), nothing else) the decision is
@@ -30,7 +34,8 @@ POLICY_INTENTS = frozenset({"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", 
 SOCIAL_INTENTS = frozenset({"greet", "thanks", "goodbye", "chitchat"})
 # nlu_fallback is not evidence either way: it only says the classifier was unsure.
 OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope"})
-DEFAULT_DECISION = {"bias": 0.0, "relevance": 1.0, "latin": 0.0, "out_of_scope": 0.0, "policy": 0.0, "social": 0.0}
+DEFAULT_DECISION = {"bias": 0.0, "relevance": 1.0, "unknown": 0.0, "latin": 0.0, "out_of_scope": 0.0, "policy": 0.0,
+                    "social": 0.0}
 
 
 @dataclass(frozen=True)
@@ -72,15 +77,19 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def decision_features(relevance: float, nlu: NluHint, text: str = "") -> dict[str, float]:
-    """`text`: the (normalised) message — its script tells "the NLU cannot read it" from "the NLU is silent"."""
+def decision_features(relevance: float, nlu: NluHint, text: str = "",
+                      evidence: dict | None = None) -> dict[str, float]:
+    """`text`: the (normalised) message — its script tells "the NLU cannot read it" from "the NLU is silent";
+    `evidence`: retrieval's features of the answer (SearchResult.features)."""
     latin = 0.0 if text.startswith("/") else latin_share(text)  # a button's payload is read exactly
-    return {"relevance": logit(relevance), "latin": latin, **nlu_features(nlu)}
+    unknown = float((evidence or {}).get("unknown", 0.0))
+    return {"relevance": logit(relevance), "unknown": unknown, "latin": latin, **nlu_features(nlu)}
 
 
-def answer_probability(relevance: float, nlu: NluHint, weights: dict | None = None, text: str = "") -> float:
+def answer_probability(relevance: float, nlu: NluHint, weights: dict | None = None, text: str = "",
+                       evidence: dict | None = None) -> float:
     """Probability that the policy answers the message; the chat answers at ≥ 0.5."""
     weights = {**DEFAULT_DECISION, **(weights or {})}
-    features = decision_features(relevance, nlu, text)
+    features = decision_features(relevance, nlu, text, evidence)
     z = weights["bias"] + sum(weights[name] * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

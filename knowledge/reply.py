@@ -258,7 +258,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         result = searcher.search(message, k=5)
 
     weights = decision or getattr(searcher.config, "chat_decision", None)
-    probability = answer_probability(result.relevance, nlu, weights, normalized)
+    probability = answer_probability(result.relevance, nlu, weights, normalized, result.features)
     on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
     facts = merged_facts(context.facts, update)
     headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
@@ -333,7 +333,7 @@ def _covered_but_detail(searcher, result: SearchResult, nlu: NluHint, weights: d
            if detail in ("amount", "duration", "rate")):
         return False
     relevance = searcher.relevance({**features, "detail_missing": 0.0})
-    return answer_probability(relevance, nlu, weights, result.normalized) >= 0.5
+    return answer_probability(relevance, nlu, weights, result.normalized, features) >= 0.5
 
 
 TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's clause is among them

@@ -37,7 +37,7 @@ class FakeSearcher:
         self.relevance = relevance
 
     def search(self, question, k=3):
-        return SimpleNamespace(relevance=self.relevance[question], normalized=question.lower())
+        return SimpleNamespace(relevance=self.relevance[question], normalized=question.lower(), features={})
 
 
 def test_a_question_the_nlu_read_also_counts_as_if_the_nlu_were_silent():
