@@ -42,12 +42,11 @@ def collect(searcher, questions: list[dict], names=FEATURES) -> tuple[np.ndarray
     return np.array(rows), np.array(labels)
 
 
-CHAT_FEATURES = ("relevance", "unknown", "latin", "out_of_scope", "policy", "social")
+CHAT_FEATURES = ("relevance", "latin", "out_of_scope", "policy")  # knowledge.decision
 
 
 def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per question: logit(relevance), retrieval's unknown-word share, the share of Latin letters and the NLU's
-    intent evidence; label = in
+    """Per question: logit(relevance), the share of Latin letters and the NLU's intent evidence; label = in
     scope. A question the NLU read (Chinese) also counts once as if the NLU had been silent (nlu_fallback,
     /api/answer without an intent): that row is what fits the decision without NLU evidence — otherwise
     only English questions, nearly all in scope, would have none. Returns (rows, labels, question index)."""
@@ -58,7 +57,7 @@ def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.nda
         hint = hint_for(result.normalized, NluHint(name, confidence))
         hints = [hint, NluHint()] if hint.intent and hint.intent != "nlu_fallback" else [hint]
         for each in hints:
-            features = decision_features(result.relevance, each, result.normalized, result.features)
+            features = decision_features(result.relevance, each, result.normalized)
             rows.append([features[feature] for feature in CHAT_FEATURES])
             labels.append(1.0 if item["articles"] else 0.0)
             groups.append(number)

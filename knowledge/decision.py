@@ -3,9 +3,8 @@
 The retrieval relevance (a calibrated probability that the best clause answers the question, see
 knowledge.search) is the main evidence. The NLU's guess is extra evidence with a measured weight:
 
-    logit(p) = bias + w_relevance · logit(relevance) + w_unknown · unknown + w_latin · (share of Latin letters)
-               + w_out_of_scope · conf·[intent = out_of_scope]
-               + w_policy · conf·[intent is a policy topic] + w_social · conf·[intent is social]
+    logit(p) = bias + w_relevance · logit(relevance) + w_latin · (share of Latin letters)
+               + w_out_of_scope · conf·[intent = out_of_scope] + w_policy · conf·[intent is a policy topic]
 
 Two states carry no NLU evidence and must not be confused: the NLU is silent (nlu_fallback, no intent sent
 to /api/answer) — then `bias + w_relevance · logit(relevance)` is retrieval's own decision — and the NLU
@@ -14,9 +13,10 @@ by `hint_for`) — then the `latin` term says how far retrieval's relevance is t
 the `latin` term the tuning set's English questions, nearly all in scope and all without NLU evidence,
 raised the bias of every message without evidence ("今天宝鸡下雨吗" from /api/answer was answered).
 
-`unknown` (retrieval's share of the question's words the document and lexicons do not know) is weighed
-again here: retrieval's model weighs it against a dense similarity that group words alone make high
-("退役军人一次性经济补助金有多少" looks like the 以工代训 clause, "经济补助金" is nowhere in the document).
+Measured and left out (10-fold CV on the tuning set, knowledge.calibrate --chat): a social intent (greet,
+chitchat: on 7 tuning questions, 6 of them policy questions — too few to weigh; a message that is only a
+greeting is answered socially before the decision, knowledge.reply.social_kind) and retrieval's unknown-word
+share once more (already in `relevance`; no gain).
 
 The weights live in knowledge/retrieval.yaml (`chat_decision`), fitted by `python -m knowledge.calibrate
 --chat` on the tuning set only. With the defaults (1 · logit(relevance), nothing else) the decision is
@@ -34,8 +34,7 @@ POLICY_INTENTS = frozenset({"ask_policy", "ask_loan", "ask_subsidy", "ask_tax", 
 SOCIAL_INTENTS = frozenset({"greet", "thanks", "goodbye", "chitchat"})
 # nlu_fallback is not evidence either way: it only says the classifier was unsure.
 OUT_OF_SCOPE_INTENTS = frozenset({"out_of_scope"})
-DEFAULT_DECISION = {"bias": 0.0, "relevance": 1.0, "unknown": 0.0, "latin": 0.0, "out_of_scope": 0.0, "policy": 0.0,
-                    "social": 0.0}
+DEFAULT_DECISION = {"bias": 0.0, "relevance": 1.0, "latin": 0.0, "out_of_scope": 0.0, "policy": 0.0}
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,6 @@ def nlu_features(nlu: NluHint) -> dict[str, float]:
     return {
         "out_of_scope": confidence if nlu.intent in OUT_OF_SCOPE_INTENTS else 0.0,
         "policy": confidence if nlu.intent in POLICY_INTENTS else 0.0,
-        "social": confidence if nlu.intent in SOCIAL_INTENTS else 0.0,
     }
 
 
@@ -77,19 +75,15 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def decision_features(relevance: float, nlu: NluHint, text: str = "",
-                      evidence: dict | None = None) -> dict[str, float]:
-    """`text`: the (normalised) message — its script tells "the NLU cannot read it" from "the NLU is silent";
-    `evidence`: retrieval's features of the answer (SearchResult.features)."""
+def decision_features(relevance: float, nlu: NluHint, text: str = "") -> dict[str, float]:
+    """`text`: the (normalised) message — its script tells "the NLU cannot read it" from "the NLU is silent"."""
     latin = 0.0 if text.startswith("/") else latin_share(text)  # a button's payload is read exactly
-    unknown = float((evidence or {}).get("unknown", 0.0))
-    return {"relevance": logit(relevance), "unknown": unknown, "latin": latin, **nlu_features(nlu)}
+    return {"relevance": logit(relevance), "latin": latin, **nlu_features(nlu)}
 
 
-def answer_probability(relevance: float, nlu: NluHint, weights: dict | None = None, text: str = "",
-                       evidence: dict | None = None) -> float:
+def answer_probability(relevance: float, nlu: NluHint, weights: dict | None = None, text: str = "") -> float:
     """Probability that the policy answers the message; the chat answers at ≥ 0.5."""
     weights = {**DEFAULT_DECISION, **(weights or {})}
-    features = decision_features(relevance, nlu, text, evidence)
+    features = decision_features(relevance, nlu, text)
     z = weights["bias"] + sum(weights[name] * value for name, value in features.items())
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

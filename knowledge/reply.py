@@ -215,6 +215,9 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     normalized = normalize(message or "")
     nlu = hint_for(normalized, nlu or NluHint())
     update = parse_profile(message or "", today=today)
+    # "退役军人…补助金有多少": a subject, not the asker — unless the asker described themselves already
+    if not context.facts and not describes_asker(normalized, update, terms):
+        update = ProfileUpdate()
     stated = message_facts(update)
 
     # a button's payload ("/greet") names its intent exactly; a social one is answered socially
@@ -258,7 +261,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         result = searcher.search(message, k=5)
 
     weights = decision or getattr(searcher.config, "chat_decision", None)
-    probability = answer_probability(result.relevance, nlu, weights, normalized, result.features)
+    probability = answer_probability(result.relevance, nlu, weights, normalized)
     on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
     facts = merged_facts(context.facts, update)
     headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
@@ -292,6 +295,17 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                  personal=personal,
                  offer_screening=offer, follow_up=follow_up, relevance=result.relevance,
                  probability=probability, normalized=result.normalized)
+
+
+def describes_asker(normalized: str, update: ProfileUpdate, terms: dict) -> bool:
+    """The message states facts about the asker (or the asker's family): an age, or a group / activity with a
+    word of self-reference (dialogue.yaml `self_reference`: 我, 额, 娃, my …). A group named without one is the
+    subject of the question ("高校毕业生报到证怎么办理"), not a description of the person asking."""
+    if update.age is not None or not message_facts(update):
+        return True
+    text = normalized.lower()
+    words = set(re.findall(r"[a-z']+", text))
+    return any(word in words if word.isascii() else word in text for word in terms.get("self_reference") or [])
 
 
 def live_clauses(searcher) -> frozenset | None:
@@ -333,7 +347,7 @@ def _covered_but_detail(searcher, result: SearchResult, nlu: NluHint, weights: d
            if detail in ("amount", "duration", "rate")):
         return False
     relevance = searcher.relevance({**features, "detail_missing": 0.0})
-    return answer_probability(relevance, nlu, weights, result.normalized, features) >= 0.5
+    return answer_probability(relevance, nlu, weights, result.normalized) >= 0.5
 
 
 TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's clause is among them
