@@ -61,8 +61,8 @@ def is_misfiled(intent: str | None, normalized: str, max_chars: int = MAX_CHARS,
     for the answer decision (nlu_fallback). `screening`: the phrases that ask for the screening form."""
     if intent == HANDOFF_INTENT and handoff_cues and not any(cue in (normalized or "") for cue in handoff_cues):
         return True
-    if intent == SCREENING_INTENT and screening and not any(cue in compact(normalized) for cue in screening):
-        return True
+    if intent == SCREENING_INTENT and screening:  # a request names the screening, whatever its length
+        return not any(cue in compact(normalized) for cue in screening)
     words = len(_WORDS.findall(normalized or ""))
     if not _CJK.search(normalized or ""):
         return intent in LATIN_GUARDED and words > max_latin_words

@@ -56,3 +56,9 @@ def test_the_screening_cues_are_the_dialogue_lexicons(tmp_path):
     lexicon = tmp_path / "dialogue.yaml"
     lexicon.write_text("screening_request: [帮我 算算, 測一測]\n", encoding="utf-8")
     assert screening_cues(str(lexicon)) == ("帮我算算", "测一测")
+
+
+def test_a_long_message_that_asks_for_the_screening_starts_it():
+    text = normalize("我是退役军人，30岁，想开个小吃店，帮我算算能享受哪些").lower()
+    assert not is_misfiled("check_entitlements", text, screening=screening_cues())
+    assert is_misfiled("check_entitlements", text)  # without cues, the length rule still judges it
