@@ -36,6 +36,7 @@ from .tokenize import tokenize
 
 DIALOGUE_FILE = Path(__file__).resolve().parent / "lexicon" / "dialogue.yaml"
 SOCIAL_CONFIDENCE = 0.6  # a social intent answers socially only when retrieval has nothing and the NLU is this sure
+SOCIAL_LEFTOVER_CHARS = 4  # … and at most this much is left beside the lexicon's social words ("你叫啥名字" → "名字")
 ACK_INTENTS = frozenset({"affirm", "deny", "stop"})  # outside a flow: "好的" / "算了" → social "ack" (anything else?)
 _PUNCT = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】/]+")
 
@@ -96,18 +97,21 @@ def _strip(text: str, words: list[str]) -> str:
 
 def social_kind(normalized: str, terms: dict | None = None) -> str:
     """"greet"/"thanks"/"goodbye"/"chitchat" when the message is only that, else ""."""
+    found, rest = social_parts(normalized, terms)
+    return found if found and not rest else ""
+
+
+def social_parts(normalized: str, terms: dict | None = None) -> tuple[str, str]:
+    """(the first social kind found, what is left once social phrases and fillers are removed)."""
     terms = terms or dialogue_terms()
     text = _PUNCT.sub("", normalized.lower())
-    if not text:
-        return ""
     found = ""
     for kind, phrases in terms["social"].items():
         for phrase in phrases:
             if phrase and phrase in text:
                 found = found or kind
                 text = text.replace(phrase, "")
-    rest = _strip(text, terms["fillers"])
-    return found if found and not rest else ""
+    return found, _strip(text, terms["fillers"])
 
 
 def is_generic_question(normalized: str, terms: dict | None = None) -> bool:
@@ -276,7 +280,10 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                          topic_clauses=list(dict.fromkeys(c["clause_id"] for c in citations)), personal=True,
                          offer_screening=True, relevance=result.relevance, probability=probability,
                          normalized=result.normalized)
-        if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE:
+        # the NLU's greeting for a greeting the lexicon lacks — not for a question that opens with one or that
+        # the NLU misread ("晚上能在小区门口摆摊吗" → greet): a greeting only when the message is nothing more
+        if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE \
+                and len(social_parts(normalized, terms)[1]) <= SOCIAL_LEFTOVER_CHARS:
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
         if nlu.intent in ACK_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE and not follow_up:
             return Reply("social", social="ack", normalized=normalized, probability=probability)

@@ -448,3 +448,8 @@ def test_a_one_character_topic_inside_another_word_pulls_in_no_entitlement(searc
 def test_a_shop_moving_its_goods_outside_is_answered_despite_an_out_of_scope_intent(searcher, engine):
     reply = ask(searcher, engine, "临街的铺子能不能把东西摆到门口卖", "out_of_scope", 0.99)
     assert reply.kind == "answer" and "出店经营" in text_of(reply)
+
+
+def test_the_nlus_greeting_is_not_the_reply_to_a_question_that_opens_with_one(searcher, engine):
+    assert ask(searcher, engine, "你好，宝鸡今天下雨吗", "greet", 0.95).kind == "no_answer"
+    assert ask(searcher, engine, "你叫啥名字", "chitchat", 0.99).social == "chitchat"  # small talk stays social
