@@ -123,12 +123,16 @@ def main(argv=None) -> int:
         cv, y = cv[first], y[first]
     print(f"encoder {searcher.encoder.name}: {int(y.sum())} in scope, {int((1 - y).sum())} out of scope")
     print("threshold  CV rejection  CV false rejection")
-    chosen = 0.5
-    for threshold in np.arange(0.30, 0.91, 0.02):
+    thresholds = [round(float(t), 2) for t in np.arange(0.30, 0.91, 0.02)]
+    for threshold in thresholds:
         rejection, false_rejection = rates(cv, y, threshold)
         print(f"  {threshold:.2f}      {rejection:.3f}         {false_rejection:.3f}")
-        if false_rejection <= args.max_false_rejection:
-            chosen = round(float(threshold), 2)
+    # the highest threshold within the allowed false rejection; if none is, the highest at the lowest rate
+    allowed = max(args.max_false_rejection, min(rates(cv, y, t)[1] for t in thresholds))
+    chosen = max(t for t in thresholds if rates(cv, y, t)[1] <= allowed)
+    if allowed > args.max_false_rejection:
+        print(f"no threshold keeps the CV false rejection ≤ {args.max_false_rejection}: "
+              f"{chosen:.2f}, at the lowest rate ({allowed:.3f})")
     model = {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(names, weights)}}
     if args.chat:  # the chat answers at probability 0.5: fold the chosen threshold into the bias
         model["bias"] = round(bias - float(np.log(chosen / (1 - chosen))), 4)
