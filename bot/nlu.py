@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import (INTENT, INTENT_NAME_KEY, INTENT_RANKING_K
                                        TEXT)
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.intent_guard import MAX_CHARS, MAX_LATIN_WORDS, is_misfiled
+from bot.intent_guard import MAX_CHARS, MAX_LATIN_WORDS, is_misfiled, screening_cues
 from knowledge.textnorm import normalize
 
 
@@ -43,7 +43,8 @@ class NormalizingJiebaTokenizer(JiebaTokenizer):
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ControlIntentGuard(GraphComponent, IntentClassifier):
     """Turns an intent the message cannot mean (bot.intent_guard: a long message's control intent, an English
-    question's handoff, a handoff that asks for nobody) into nlu_fallback, so it reaches the answer decision
+    question's handoff, a handoff that asks for nobody, a screening request that asks for no screening) into
+    nlu_fallback, so it reaches the answer decision
     (action_answer_policy) instead of a yes/no, feedback or handoff rule. Buttons send payloads, which skip the NLU."""
 
     @classmethod
@@ -58,6 +59,7 @@ class ControlIntentGuard(GraphComponent, IntentClassifier):
         self.max_chars = int(config["max_chars"])
         self.max_latin_words = int(config.get("max_latin_words", MAX_LATIN_WORDS))
         self.handoff_cues = tuple(normalize(str(cue)).lower() for cue in config.get("handoff_cues") or [])
+        self.screening_cues = screening_cues()
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -69,7 +71,7 @@ class ControlIntentGuard(GraphComponent, IntentClassifier):
             intent = message.get(INTENT) or {}
             text = normalize(message.get(TEXT) or "")
             if is_misfiled(intent.get(INTENT_NAME_KEY), text, self.max_chars, self.max_latin_words,
-                           self.handoff_cues):
+                           self.handoff_cues, self.screening_cues):
                 fallback = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
                             PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY, 0.0)}
                 message.set(INTENT, fallback, add_to_output=True)

@@ -42,19 +42,26 @@ def collect(searcher, questions: list[dict], names=FEATURES) -> tuple[np.ndarray
     return np.array(rows), np.array(labels)
 
 
-CHAT_FEATURES = ("relevance", "out_of_scope", "policy", "social")
+CHAT_FEATURES = ("relevance", "latin", "out_of_scope", "policy")  # knowledge.decision
 
 
-def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Per question: logit(relevance) and the NLU's intent evidence; label = in scope."""
-    rows, labels = [], []
-    for item in questions:
+def collect_chat(searcher, questions: list[dict], intents: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per question: logit(relevance), the share of Latin letters and the NLU's intent evidence; label = in
+    scope. A question the NLU read (Chinese) also counts once as if the NLU had been silent (nlu_fallback,
+    /api/answer without an intent): that row is what fits the decision without NLU evidence — otherwise
+    only English questions, nearly all in scope, would have none. Returns (rows, labels, question index)."""
+    rows, labels, groups = [], [], []
+    for number, item in enumerate(questions):
         name, confidence = intents.get(item["q"], ["", 0.0])
         result = searcher.search(item["q"], k=3)
-        features = decision_features(result.relevance, hint_for(result.normalized, NluHint(name, confidence)))
-        rows.append([features[feature] for feature in CHAT_FEATURES])
-        labels.append(1.0 if item["articles"] else 0.0)
-    return np.array(rows), np.array(labels)
+        hint = hint_for(result.normalized, NluHint(name, confidence))
+        hints = [hint, NluHint()] if hint.intent and hint.intent != "nlu_fallback" else [hint]
+        for each in hints:
+            features = decision_features(result.relevance, each, result.normalized)
+            rows.append([features[feature] for feature in CHAT_FEATURES])
+            labels.append(1.0 if item["articles"] else 0.0)
+            groups.append(number)
+    return np.array(rows), np.array(labels), np.array(groups)
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0) -> tuple[float, np.ndarray]:
@@ -71,10 +78,13 @@ def predict(bias: float, weights: np.ndarray, x: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(bias + x @ weights)))
 
 
-def cross_validated(x: np.ndarray, y: np.ndarray, l2: float, folds: int = 10) -> np.ndarray:
-    """Out-of-fold probabilities; fold k holds the questions whose shuffled position (seed 0) ≡ k mod folds."""
+def cross_validated(x: np.ndarray, y: np.ndarray, l2: float, folds: int = 10,
+                    groups: np.ndarray | None = None) -> np.ndarray:
+    """Out-of-fold probabilities; fold k holds the questions whose shuffled position (seed 0) ≡ k mod folds
+    (`groups`: the question of each row — a question's rows stay in one fold)."""
+    groups = np.arange(len(y)) if groups is None else groups
     scores = np.zeros(len(y))
-    assignment = np.random.default_rng(0).permutation(len(y)) % folds
+    assignment = (np.random.default_rng(0).permutation(groups.max() + 1) % folds)[groups]
     for train, test in PredefinedSplit(assignment).split():
         bias, weights = fit(x[train], y[train], l2)
         scores[test] = predict(bias, weights, x[test])
@@ -101,20 +111,28 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
         searcher = load_searcher(Path(tmp) / "kb.sqlite", Path(tmp) / "index", encoder=args.encoder)
         searcher.config = SearchConfig.load(encoder_name=searcher.encoder.name)
+        groups = None
         if args.chat:
-            x, y = collect_chat(searcher, questions, json.loads(args.chat.read_text(encoding="utf-8")))
+            x, y, groups = collect_chat(searcher, questions, json.loads(args.chat.read_text(encoding="utf-8")))
         else:
             x, y = collect(searcher, questions, names)
     bias, weights = fit(x, y, args.l2)
-    cv = cross_validated(x, y, args.l2)
+    cv = cross_validated(x, y, args.l2, groups=groups)
+    if groups is not None:  # the rates of the chat as it runs: each question's first row (with its NLU hint)
+        first = np.unique(groups, return_index=True)[1]
+        cv, y = cv[first], y[first]
     print(f"encoder {searcher.encoder.name}: {int(y.sum())} in scope, {int((1 - y).sum())} out of scope")
     print("threshold  CV rejection  CV false rejection")
-    chosen = 0.5
-    for threshold in np.arange(0.30, 0.91, 0.02):
+    thresholds = [round(float(t), 2) for t in np.arange(0.30, 0.91, 0.02)]
+    for threshold in thresholds:
         rejection, false_rejection = rates(cv, y, threshold)
         print(f"  {threshold:.2f}      {rejection:.3f}         {false_rejection:.3f}")
-        if false_rejection <= args.max_false_rejection:
-            chosen = round(float(threshold), 2)
+    # the highest threshold within the allowed false rejection; if none is, the highest at the lowest rate
+    allowed = max(args.max_false_rejection, min(rates(cv, y, t)[1] for t in thresholds))
+    chosen = max(t for t in thresholds if rates(cv, y, t)[1] <= allowed)
+    if allowed > args.max_false_rejection:
+        print(f"no threshold keeps the CV false rejection ≤ {args.max_false_rejection}: "
+              f"{chosen:.2f}, at the lowest rate ({allowed:.3f})")
     model = {"bias": round(bias, 4), **{n: round(float(w), 4) for n, w in zip(names, weights)}}
     if args.chat:  # the chat answers at probability 0.5: fold the chosen threshold into the bias
         model["bias"] = round(bias - float(np.log(chosen / (1 - chosen))), 4)

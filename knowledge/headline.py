@@ -14,6 +14,7 @@ Nothing here is invented: every figure comes from the engine's parameters or fro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from .entitlement_format import show_value, tidy
 from .profile_text import load_terms
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize, squeeze_spaces
+from .tokenize import tokenize
 
 _PHRASES = re.compile(r"[^，,；;。：:]+")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
@@ -82,7 +84,21 @@ def _clause_of(rules, rule: dict) -> str:
 
 
 def _mentions(q: str, words: list[str]) -> bool:
-    return any(normalize(word).lower() in q for word in words or [])
+    return any(_names(q, normalize(word).lower()) for word in words or [])
+
+
+def _names(q: str, word: str) -> bool:
+    """`word` occurs in the question as a word, not as a piece of a longer one: a one-character word (证, 税,
+    贷) counts on its own or in a two-character word (办证, 交税, 能贷) — in a longer word it names something
+    else (报到证, 健康证, 个人所得税), which must not pull in the entitlement this word stands for."""
+    if len(word) != 1:
+        return word in q
+    return word in q and any(word in token and len(token) <= 2 for token in _words(q))
+
+
+@functools.lru_cache(maxsize=256)
+def _words(q: str) -> tuple[str, ...]:
+    return tuple(tokenize(q))
 
 
 def relevant_rules(q: str, hit: Hit | None, rules, personal: bool,

@@ -36,6 +36,7 @@ from .tokenize import tokenize
 
 DIALOGUE_FILE = Path(__file__).resolve().parent / "lexicon" / "dialogue.yaml"
 SOCIAL_CONFIDENCE = 0.6  # a social intent answers socially only when retrieval has nothing and the NLU is this sure
+SOCIAL_LEFTOVER_CHARS = 4  # … and at most this much is left beside the lexicon's social words ("你叫啥名字" → "名字")
 ACK_INTENTS = frozenset({"affirm", "deny", "stop"})  # outside a flow: "好的" / "算了" → social "ack" (anything else?)
 _PUNCT = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】/]+")
 
@@ -96,18 +97,21 @@ def _strip(text: str, words: list[str]) -> str:
 
 def social_kind(normalized: str, terms: dict | None = None) -> str:
     """"greet"/"thanks"/"goodbye"/"chitchat" when the message is only that, else ""."""
+    found, rest = social_parts(normalized, terms)
+    return found if found and not rest else ""
+
+
+def social_parts(normalized: str, terms: dict | None = None) -> tuple[str, str]:
+    """(the first social kind found, what is left once social phrases and fillers are removed)."""
     terms = terms or dialogue_terms()
     text = _PUNCT.sub("", normalized.lower())
-    if not text:
-        return ""
     found = ""
     for kind, phrases in terms["social"].items():
         for phrase in phrases:
             if phrase and phrase in text:
                 found = found or kind
                 text = text.replace(phrase, "")
-    rest = _strip(text, terms["fillers"])
-    return found if found and not rest else ""
+    return found, _strip(text, terms["fillers"])
 
 
 def is_generic_question(normalized: str, terms: dict | None = None) -> bool:
@@ -215,6 +219,9 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     normalized = normalize(message or "")
     nlu = hint_for(normalized, nlu or NluHint())
     update = parse_profile(message or "", today=today)
+    # "退役军人…补助金有多少": a subject, not the asker — unless the asker described themselves already
+    if not context.facts and not describes_asker(normalized, update, terms):
+        update = ProfileUpdate()
     stated = message_facts(update)
 
     # a button's payload ("/greet") names its intent exactly; a social one is answered socially
@@ -258,7 +265,7 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         result = searcher.search(message, k=5)
 
     weights = decision or getattr(searcher.config, "chat_decision", None)
-    probability = answer_probability(result.relevance, nlu, weights)
+    probability = answer_probability(result.relevance, nlu, weights, normalized)
     on_topic = follow_up and bool(result.hits) and result.hits[0].clause_id in context.topic_clauses
     facts = merged_facts(context.facts, update)
     headline_context = HeadlineContext(engine=engine, facts=facts, stated=bool(stated), today=today,
@@ -273,7 +280,10 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                          topic_clauses=list(dict.fromkeys(c["clause_id"] for c in citations)), personal=True,
                          offer_screening=True, relevance=result.relevance, probability=probability,
                          normalized=result.normalized)
-        if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE:
+        # the NLU's greeting for a greeting the lexicon lacks — not for a question that opens with one or that
+        # the NLU misread ("晚上能在小区门口摆摊吗" → greet): a greeting only when the message is nothing more
+        if nlu.intent in SOCIAL_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE \
+                and len(social_parts(normalized, terms)[1]) <= SOCIAL_LEFTOVER_CHARS:
             return Reply("social", social=nlu.intent, normalized=normalized, probability=probability)
         if nlu.intent in ACK_INTENTS and nlu.confidence >= SOCIAL_CONFIDENCE and not follow_up:
             return Reply("social", social="ack", normalized=normalized, probability=probability)
@@ -292,6 +302,17 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
                  personal=personal,
                  offer_screening=offer, follow_up=follow_up, relevance=result.relevance,
                  probability=probability, normalized=result.normalized)
+
+
+def describes_asker(normalized: str, update: ProfileUpdate, terms: dict) -> bool:
+    """The message states facts about the asker (or the asker's family): an age, or a group / activity with a
+    word of self-reference (dialogue.yaml `self_reference`: 我, 额, 娃, my …). A group named without one is the
+    subject of the question ("高校毕业生报到证怎么办理"), not a description of the person asking."""
+    if update.age is not None or not message_facts(update):
+        return True
+    text = normalized.lower()
+    words = set(re.findall(r"[a-z']+", text))
+    return any(word in words if word.isascii() else word in text for word in terms.get("self_reference") or [])
 
 
 def live_clauses(searcher) -> frozenset | None:
@@ -333,7 +354,7 @@ def _covered_but_detail(searcher, result: SearchResult, nlu: NluHint, weights: d
            if detail in ("amount", "duration", "rate")):
         return False
     relevance = searcher.relevance({**features, "detail_missing": 0.0})
-    return answer_probability(relevance, nlu, weights) >= 0.5
+    return answer_probability(relevance, nlu, weights, result.normalized) >= 0.5
 
 
 TOPIC_K = 20            # a follow-up ranks this many clauses, so the topic's clause is among them

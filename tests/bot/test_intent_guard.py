@@ -1,7 +1,8 @@
 """bot.intent_guard: intents a message cannot mean become nlu_fallback (the answer decision answers it)."""
 import pytest
 
-from bot.intent_guard import is_misfiled
+from bot.intent_guard import is_misfiled, screening_cues
+from knowledge.textnorm import normalize
 
 
 @pytest.mark.parametrize("intent, text", [
@@ -37,3 +38,27 @@ def test_a_handoff_that_names_a_person_is_kept(text):
 def test_a_handoff_that_names_no_person_is_a_question():
     assert is_misfiled("human_handoff", "用不用找人担保", handoff_cues=CUES)
     assert not is_misfiled("human_handoff", "用不用找人担保")  # without configured cues, nothing is judged
+
+
+@pytest.mark.parametrize("text", ["帮我算算", "帮我算算能拿多少补贴", "一键测算", "幫我算算", "政策匹配"])
+def test_a_screening_request_starts_the_screening(text):
+    assert not is_misfiled("check_entitlements", normalize(text).lower(), screening=screening_cues())
+
+
+@pytest.mark.parametrize("text", ["村里修路，我能去干活挣钱不", "我能享受啥政策", "我能领哪些补贴"])
+def test_a_question_filed_as_a_screening_request_goes_to_the_answer_decision(text):
+    # the form starts only when asked for; a generic question is clarified, with the screening as a button
+    assert is_misfiled("check_entitlements", normalize(text).lower(), screening=screening_cues())
+    assert not is_misfiled("check_entitlements", normalize(text).lower())  # without cues, nothing is judged
+
+
+def test_the_screening_cues_are_the_dialogue_lexicons(tmp_path):
+    lexicon = tmp_path / "dialogue.yaml"
+    lexicon.write_text("screening_request: [帮我 算算, 測一測]\n", encoding="utf-8")
+    assert screening_cues(str(lexicon)) == ("帮我算算", "测一测")
+
+
+def test_a_long_message_that_asks_for_the_screening_starts_it():
+    text = normalize("我是退役军人，30岁，想开个小吃店，帮我算算能享受哪些").lower()
+    assert not is_misfiled("check_entitlements", text, screening=screening_cues())
+    assert is_misfiled("check_entitlements", text)  # without cues, the length rule still judges it

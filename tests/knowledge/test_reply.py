@@ -420,3 +420,36 @@ def test_an_age_in_a_follow_up_says_the_loan_has_no_age_limit(searcher, engine):
     _, _, older = follow(searcher, engine, "我是农民工，开了个小超市，创业担保贷款能贷多少", "那秦青优惠贷呢", "我都60了")
     assert "秦青优惠贷" in lead_of(older) and "不符合" in lead_of(older)
     assert lead_of(older).count("创业担保贷款没有年龄要求") <= 1
+
+
+def test_weather_without_nlu_evidence_is_refused_and_english_without_it_is_answered(searcher, engine):
+    # No NLU evidence (nlu_fallback, /api/answer without an intent) is retrieval's own decision; English, which
+    # the NLU cannot read, has its own term — it must not make every message without evidence answerable.
+    assert ask(searcher, engine, "今天宝鸡下雨吗").kind == "no_answer"
+    assert ask(searcher, engine, "How is the weather in Baoji today?", "out_of_scope", 1.0).kind == "no_answer"
+    assert ask(searcher, engine, "Does it cost anything to register as a sole proprietor?").kind == "answer"
+
+
+def test_a_group_named_as_the_subject_is_not_the_askers_description(searcher, engine):
+    subject = ask(searcher, engine, "退役军人一次性经济补助金有多少", "ask_subsidy", 0.9)
+    assert not subject.personal and "按您说的情况" not in text_of(subject) and subject.facts == {}
+    asker = ask(searcher, engine, "我是退役军人，能贷款不", "ask_loan", 0.9)
+    assert asker.personal and asker.facts.get("groups") == ["veteran"]
+
+
+def test_a_one_character_topic_inside_another_word_pulls_in_no_entitlement(searcher, engine):
+    # 证 is a topic of 无须办理营业执照; in 报到证 it names something the document does not cover
+    reply = ask(searcher, engine, "高校毕业生报到证怎么办理", "inform", 0.98)
+    assert "营业执照" not in text_of(reply)
+    assert reply.kind == "no_answer" or "没有写明" in text_of(reply).splitlines()[0]
+    assert "无须办理营业执照" in text_of(ask(searcher, engine, "摆摊要办证不", "ask_registration", 0.9))
+
+
+def test_a_shop_moving_its_goods_outside_is_answered_despite_an_out_of_scope_intent(searcher, engine):
+    reply = ask(searcher, engine, "临街的铺子能不能把东西摆到门口卖", "out_of_scope", 0.99)
+    assert reply.kind == "answer" and "出店经营" in text_of(reply)
+
+
+def test_the_nlus_greeting_is_not_the_reply_to_a_question_that_opens_with_one(searcher, engine):
+    assert ask(searcher, engine, "你好，宝鸡今天下雨吗", "greet", 0.95).kind == "no_answer"
+    assert ask(searcher, engine, "你叫啥名字", "chitchat", 0.99).social == "chitchat"  # small talk stays social
