@@ -25,9 +25,10 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
-from .entitlements import ParameterError, parameters_from_data, rules_from_text
+from .entitlement_parameters import ParameterError, parameters_from_data
 from .parameters_store import (as_files, ensure_tables, namespaces, parameter_rows, quote_problems, rules_row,
                                squeeze)
+from .entitlement_rules import rules_from_text
 from .parser import analyze_clause_text, parse_document, split_sentences
 from .staff_lexicon import LexiconEntryError, clean_entry, clean_key, entry_target
 from .store import StoredClause, Store, lexicon_rows

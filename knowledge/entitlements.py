@@ -28,11 +28,6 @@ from .entitlement_parameters import INCLUSIVE_OPS, PARAMETERS_DIR, ParameterSet,
 from .entitlement_request import Facts, parse_request
 from .entitlement_rules import RULES_FILE, Rules, check_rules, load_rules
 
-# The errors callers of the engine catch, and what knowledge/drafts.py reads, stay importable from here.
-from .entitlement_parameters import ParameterError, parameters_from_data  # noqa: F401
-from .entitlement_request import RequestError  # noqa: F401
-from .entitlement_rules import rules_from_text  # noqa: F401
-
 
 # --- evaluation ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from .answer import choose_sentences, departments_text
 from .entitlement_format import show_value, tidy
 from .profile_text import load_terms
-from .search import Hit, asked_details, has_evidence
+from .question_details import asked_details, has_evidence
+from .search import Hit
 from .textnorm import normalize, squeeze_spaces
 
 _PHRASES = re.compile(r"[^，,；;。：:]+")

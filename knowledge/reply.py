@@ -30,7 +30,8 @@ from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
 from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit,
                        relevant_rules)
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
-from .search import Hit, SearchResult, asked_details, has_evidence, split_question
+from .question_details import asked_details, has_evidence
+from .search import Hit, SearchResult, split_question
 from .textnorm import normalize
 from .tokenize import tokenize
 

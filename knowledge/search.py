@@ -31,8 +31,6 @@ import numpy as np
 from . import answerability, ranking
 from .encoders import Encoder, make_encoder
 from .index import PolicyIndex, build_index, is_current, load_or_build_index
-# asked_details and has_evidence are read from here by knowledge/reply.py and knowledge/headline.py.
-from .question_details import asked_details, has_evidence  # noqa: F401
 from .search_config import SearchConfig
 from .store import Store, seed_store
 from .textnorm import normalize

@@ -21,7 +21,7 @@ from knowledge.impact import ImpactPreview
 from knowledge.insights import Insights
 from knowledge.parameters_store import PublishedEntitlementEngine, published_quote_problems
 from service import core
-from service.errors import refusal
+from service.errors import json_error, refusal
 from service import openapi
 from service.auth import editor_name, require_role
 from service.documents import DocumentError, document_preview, text_of_upload
@@ -481,7 +481,7 @@ async def public_document(request: web.Request) -> web.Response:
     doc_id, store = request.match_info["doc_id"], request.app[core.SEARCHER].store
     document = store.document(doc_id)
     if document is None or not document.get("active", True):
-        return core.json_error(404, "no such document")
+        return json_error(404, "no such document")
     return ok({**document, "clauses": [{"clause_id": c.clause_id, "article": c.article, "title": c.title,
                                         "text": c.text, "version": c.version, "departments": c.departments}
                                        for c in store.clauses(doc_id=doc_id)]})

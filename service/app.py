@@ -11,7 +11,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.masking import mask
-from knowledge import entitlements
+from knowledge.entitlement_parameters import ParameterError
+from knowledge.entitlement_request import RequestError
+from knowledge.entitlements import EntitlementEngine
 from knowledge.citations import complete_cards, entitlement_citations
 from knowledge.decision import NluHint
 from knowledge.reply import Context, respond
@@ -20,8 +22,9 @@ from service.admin import add_admin_routes
 from service.auth import require_role, setup_auth
 from service.console import add_console_routes
 from service.core import (ANSWER_HOOKS, CHAT_SECRET, ENGINE, EXECUTOR, MAX_JSON_BYTES, MAX_K, MAX_PUBLIC_JSON_BYTES,
-                          MAX_QUERY_CHARS, SEARCHER, SETTINGS, STATIC_DIR, in_worker, json_error, plain,
+                          MAX_QUERY_CHARS, SEARCHER, SETTINGS, STATIC_DIR, in_worker, plain,
                           read_json_object, read_query, searcher_of)
+from service.errors import json_error
 from service.handoff_routes import add_handoff_routes, wechat_push_from_env
 from service.staff import add_staff_routes
 from service import identity, limits, openapi
@@ -114,7 +117,7 @@ def read_context(raw) -> Context:
     return Context(question[:MAX_QUERY_CHARS], [str(c) for c in clauses][:10], known)
 
 
-def cites_entitlement_clause(engine: entitlements.EntitlementEngine, citations: list[dict]) -> bool:
+def cites_entitlement_clause(engine: EntitlementEngine, citations: list[dict]) -> bool:
     """The answer quotes a clause the entitlement calculator covers: worth offering a personal screening."""
     covered = {article["clause_id"] for article in engine.rules.articles.values()}
     return any(citation.get("clause_id") in covered for citation in citations)
@@ -136,7 +139,7 @@ async def entitlements_route(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     try:
         result = request.app[ENGINE].evaluate(body)
-    except entitlements.RequestError as error:
+    except RequestError as error:
         return json_error(400, error.message, field=error.field)
     store = request.app[SEARCHER].store
     as_of = date.fromisoformat(result["as_of"])  # expiry is judged at the date the result is computed for
@@ -226,7 +229,7 @@ async def reload_knowledge(request: web.Request) -> web.Response:
     the YAML in git only seeds an empty store). The index follows the store by itself."""
     try:
         request.app[ENGINE].reload()
-    except (entitlements.ParameterError, ValueError) as error:
+    except (ParameterError, ValueError) as error:
         return json_error(400, f"parameters not reloaded: {error}")
     return web.json_response({"parameters": len(request.app[ENGINE].parameters),
                               "index": request.app[SEARCHER].describe()})
@@ -239,7 +242,7 @@ async def load_knowledge(app: web.Application) -> None:
     app[SEARCHER] = await asyncio.get_running_loop().run_in_executor(
         app[EXECUTOR], lambda: load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder))
     app[SEARCHER].encoder = QueryVectorCache(app[SEARCHER].encoder)
-    app[ENGINE] = entitlements.EntitlementEngine(settings.parameters_dir)
+    app[ENGINE] = EntitlementEngine(settings.parameters_dir)
     app[CHAT_SECRET] = identity.load_secret(settings.db_path.parent)
     logger.info("knowledge loaded: %s", app[SEARCHER].describe())
 

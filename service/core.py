@@ -17,7 +17,7 @@ from bot.guard import MAX_CHARS
 from knowledge import entitlements
 from service import limits
 from service.config import Settings
-from service.errors import json_error, refusal  # noqa: F401 (json_error: shared by the route modules)
+from service.errors import refusal
 
 MAX_QUERY_CHARS = MAX_CHARS  # one limit for every typed question (bot/guard.py)
 MAX_K = 20

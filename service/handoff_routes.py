@@ -44,7 +44,7 @@ def queue_of(request: web.Request) -> HandoffQueue:
 
 
 def handoff_error(error: HandoffError) -> web.Response:
-    return core.json_error(error.status, error.message)
+    return errors.json_error(error.status, error.message)
 
 
 def handoff_id(request: web.Request) -> int:
@@ -60,7 +60,7 @@ async def file_handoff(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
     sender = body.get("sender")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > 200:
-        return core.json_error(400, 'field "sender" is required (at most 200 characters)', field="sender")
+        return errors.json_error(400, 'field "sender" is required (at most 200 characters)', field="sender")
     queue = queue_of(request)
     handoff, created = queue.enqueue(sender, str(body.get("reason") or "user_request"),
                                      channel_of(sender, body.get("channel")), str(body.get("question") or ""))
@@ -87,7 +87,7 @@ async def agent_messages(request: web.Request) -> web.Response:
     try:
         after = max(0, int(request.query.get("after", "0")))
     except ValueError:
-        return core.json_error(400, "parameter after must be an integer", field="after")
+        return errors.json_error(400, "parameter after must be an integer", field="after")
     queue = queue_of(request)
     messages = queue.collect_polled(sender, after)
     handoff = queue.open_for(sender)
@@ -149,7 +149,7 @@ async def claim(request: web.Request) -> web.Response:
         await request.app[RASA].pause(handoff.sender_id)
     except RasaUnavailable as error:  # without the pause the bot would talk over the agent: give it back
         queue.unclaim(handoff.id)
-        return core.json_error(503, f"could not pause the bot for this conversation: {error}")
+        return errors.json_error(503, f"could not pause the bot for this conversation: {error}")
     logger.info("handoff %d claimed by %s", handoff.id, agent)
     return web.json_response({"handoff": handoff.json(queue.clock(), 0)})
 
@@ -170,7 +170,7 @@ async def reply(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY_CHARS:
-        return core.json_error(400, f'field "text" must be 1-{MAX_REPLY_CHARS} characters', field="text")
+        return errors.json_error(400, f'field "text" must be 1-{MAX_REPLY_CHARS} characters', field="text")
     queue, agent = queue_of(request), current_user(request).username
     try:
         handoff = queue.held_by(handoff_id(request), agent)
@@ -201,7 +201,7 @@ async def resolve(request: web.Request) -> web.Response:
         await request.app[RASA].resume(handoff.sender_id, RESUME_NOTICE)
     except RasaUnavailable as error:
         logger.error("handoff %d resolved but the bot could not be resumed: %s", handoff.id, error)
-        return core.json_error(503, f"resolved, but the bot could not be resumed: {error}")
+        return errors.json_error(503, f"resolved, but the bot could not be resumed: {error}")
     notice = await deliver(request.app, queue.add_message(handoff, "bot", RESUME_NOTICE))
     logger.info("handoff %d resolved by %s", handoff.id, agent)
     return web.json_response({"handoff": handoff.json(queue.clock()), "notice": outbox_json(notice)})
@@ -213,9 +213,9 @@ async def retry(request: web.Request) -> web.Response:
     message_id = core.row_id(request.match_info["message_id"])
     message = None if message_id is None else queue.message(message_id)
     if message is None:
-        return core.json_error(404, "no such message")
+        return errors.json_error(404, "no such message")
     if message.status not in ("failed", "expired"):
-        return core.json_error(409, f"message is {message.status}")
+        return errors.json_error(409, f"message is {message.status}")
     return web.json_response({"message": outbox_json(await deliver(request.app, message))})
 
 
