@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -70,7 +69,7 @@ class WeChatInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            started = time.monotonic()
+            started = endpoint.clock()
             body = await read_bounded(request, self.settings.max_body_bytes)
             if body is None:
                 return response.text("request body too large", status=413)

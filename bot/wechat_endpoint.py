@@ -6,7 +6,8 @@ POST handling, in this order (nothing is parsed before the signature is checked)
   (403), AES decrypt + AppID check (403/400), screen the decrypted XML (400) → the (timestamp, nonce) pair
   not used before for another message (403, bot.wechat_replay) → dispatch by message type.
 
-Deadline: the bot gets until `reply_deadline_s` after the request arrived. An answer ready by then is
+Deadline: the bot gets until `reply_deadline_s` after the request arrived, measured on the endpoint's
+`clock` (monotonic seconds; injected by tests). An answer ready by then is
 the passive reply; otherwise WeChat gets "success" at once and the answer follows through the
 customer-service API — only within 48 h of the user's message (WeChat's rule). Exactly one of the two
 happens per message, however many copies of it WeChat posts (see bot.wechat_dedup).
@@ -92,7 +93,8 @@ class WeChatEndpoint:
     def __init__(self, settings: WeChatSettings, ask_bot: AskBot, api: Optional[CustomerServiceApi] = None,
                  dedup: Optional[DedupWindow] = None, buttons: Optional[ButtonMemory] = None,
                  wall_clock: Callable[[], float] = time.time, follow_up_delay_s: float = FOLLOW_UP_DELAY_S,
-                 replay: Optional[ReplayGuard] = None, limiter: Optional[RateLimiter] = None):
+                 replay: Optional[ReplayGuard] = None, limiter: Optional[RateLimiter] = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.ask_bot = ask_bot
         if api is None and settings.can_push:
@@ -101,7 +103,8 @@ class WeChatEndpoint:
         self.dedup = dedup or DedupWindow()
         self.buttons = buttons or ButtonMemory()
         self.safe_mode = SafeMode(settings.token, settings.aes_key, settings.app_id) if settings.safe_mode else None
-        self.wall_clock = wall_clock
+        self.wall_clock = wall_clock  # timestamps WeChat signs, the 48 h customer-service window
+        self.clock = clock  # the reply deadline
         self.replay = replay or ReplayGuard(wall_clock=wall_clock)
         self.limiter = limiter or sender_limiter()  # a flood from one OpenID does not starve the others
         self.follow_up_delay_s = follow_up_delay_s
@@ -119,8 +122,8 @@ class WeChatEndpoint:
         return HttpReply(200, echostr)
 
     async def receive(self, query: Mapping[str, str], body: bytes, started: Optional[float] = None) -> HttpReply:
-        """POST: one message or event from WeChat."""
-        started = time.monotonic() if started is None else started
+        """POST: one message or event from WeChat; `started`: its arrival on self.clock (default: now)."""
+        started = self.clock() if started is None else started
         if not self.settings.configured:
             return HttpReply(503, "WeChat channel not configured: set WECHAT_TOKEN")
         if len(body) > self.settings.max_body_bytes:
@@ -146,6 +149,11 @@ class WeChatEndpoint:
             return HttpReply(403, "timestamp and nonce already used")
         reply_xml = await self._answer(fields, message, started)
         return self._seal(reply_xml, encrypted, query)
+
+    async def settle(self) -> None:
+        """Wait until every message's work and the messages that follow it are done (tests; a clean stop)."""
+        while busy := self.dedup.unfinished():
+            await asyncio.gather(*busy, return_exceptions=True)
 
     def _signed(self, query: Mapping[str, str]) -> bool:
         return valid_signature(self.settings.token, query.get("signature"), query.get("timestamp"),
@@ -197,7 +205,7 @@ class WeChatEndpoint:
             logger.info("wechat: repeated delivery of a message from %s joins the first one", pseudonym(openid))
         if pending.delivery == ASYNC:
             return SUCCESS
-        remaining = self.settings.reply_deadline_s - (time.monotonic() - started)
+        remaining = self.settings.reply_deadline_s - (self.clock() - started)
         try:
             reply = await asyncio.wait_for(asyncio.shield(pending.task), timeout=max(remaining, 0))
         except asyncio.TimeoutError:
