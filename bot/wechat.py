@@ -4,7 +4,8 @@ Enable it in credentials.yml with `bot.wechat.WeChatInput:`; it reads WECHAT_TOK
 WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_API_BASE and WECHAT_REPLY_DEADLINE from the environment
 (credentials.example.env; keys of the same name in lower case under the channel override them).
 The protocol lives in bot.wechat_endpoint; this module only adapts it to Sanic and Rasa.
-The sender id given to Rasa is `wechat:<OpenID>`; logs show a hash of it (bot.wechat_endpoint.pseudonym).
+The sender id given to Rasa is `wechat:<OpenID>`; logs show its pseudonym (bot.pseudonym), the one the
+policy service stores.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from bot.channel_policy import namespaced
 from bot.http_body import read_bounded
 from bot.pause import silent_or_paused
 from bot.wechat_config import WeChatSettings
-from bot.wechat_endpoint import HttpReply, OpenIdRedactor, WeChatEndpoint
+from bot.wechat_endpoint import CHANNEL, HttpReply, OpenIdRedactor, WeChatEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 class WeChatInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
-        return "wechat"
+        return CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":

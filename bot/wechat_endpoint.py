@@ -21,14 +21,15 @@ the user still gets the bot's handoff notice as a customer-service message, but 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
+from bot.channel_policy import namespaced
 from bot.guard import NO_TEXT_REPLY, screen_text, with_fallback_reply
+from bot.pseudonym import pseudonym
 from bot.ratelimit import SLOW_DOWN_REPLY, RateLimiter, sender_limiter
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
 from bot.wechat_config import WeChatSettings
@@ -40,6 +41,7 @@ from bot.wechat_xml import MalformedXml, UnsafeXml, parse_wechat_message, screen
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "wechat"  # the sender namespace: Rasa sees wechat:<OpenID>
 SUCCESS = "success"  # WeChat: "received, no passive reply" — it neither shows anything nor retries
 WELCOME_MESSAGE = "/greet"  # subscribers get the bot's own greeting: what it can do, with examples
 VOICE_NOT_RECOGNISED_REPLY = "抱歉，没能听清您的语音 😅 请直接打字提问，例如：“创业担保贷款最多能贷多少？”"
@@ -57,9 +59,9 @@ class HttpReply:
     content_type: str = "text/plain; charset=utf-8"
 
 
-def pseudonym(openid: str) -> str:
-    """What the logs show instead of an OpenID: stable per user, not reversible."""
-    return "u_" + hashlib.sha256(f"wechat:{openid}".encode()).hexdigest()[:12]
+def openid_pseudonym(openid: str) -> str:
+    """What the logs show instead of an OpenID: the pseudonym (bot.pseudonym) of its sender id wechat:<OpenID>."""
+    return pseudonym(namespaced(CHANNEL, openid))
 
 
 _OPENID_PARAM = re.compile(r"(openid=)([^&\s]+)")
@@ -71,7 +73,7 @@ class OpenIdRedactor(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         if isinstance(request, str) and "openid=" in request:
-            record.request = _OPENID_PARAM.sub(lambda m: m.group(1) + pseudonym(m.group(2)), request)
+            record.request = _OPENID_PARAM.sub(lambda m: m.group(1) + openid_pseudonym(m.group(2)), request)
         return True
 
 
@@ -202,7 +204,8 @@ class WeChatEndpoint:
         metadata = {"wechat": {"msg_type": fields["MsgType"].lower(), "msg_id": fields.get("MsgId")}}
         pending, first = self.dedup.claim(dedup_key(fields), lambda: self._run_bot(openid, text, metadata))
         if not first:
-            logger.info("wechat: repeated delivery of a message from %s joins the first one", pseudonym(openid))
+            logger.info("wechat: repeated delivery of a message from %s joins the first one",
+                        openid_pseudonym(openid))
         if pending.delivery == ASYNC:
             return SUCCESS
         remaining = self.settings.reply_deadline_s - (self.clock() - started)
@@ -222,12 +225,12 @@ class WeChatEndpoint:
 
     async def _run_bot(self, openid: str, text: str, metadata: Dict[str, Any]) -> BotReply:
         if not self.limiter.allow(openid):
-            logger.info("wechat: %s sends too fast; asked to slow down", pseudonym(openid))
+            logger.info("wechat: %s sends too fast; asked to slow down", openid_pseudonym(openid))
             return bot_reply([{"text": SLOW_DOWN_REPLY}])
         try:
             messages = await self.ask_bot(openid, self.buttons.resolve(openid, text), metadata)
         except Exception:  # the user still gets an answer; the traceback goes to the log
-            logger.exception("wechat: processing a message from %s failed", pseudonym(openid))
+            logger.exception("wechat: processing a message from %s failed", openid_pseudonym(openid))
             messages = []
         reply = bot_reply(with_fallback_reply(messages))
         self.buttons.remember(openid, reply.buttons)
@@ -236,7 +239,7 @@ class WeChatEndpoint:
     def _answer_late(self, pending: Pending, openid: str, sent_at: float) -> None:
         if pending.decide(ASYNC):
             logger.info("wechat: answer for %s not ready in time, it follows as a customer-service message",
-                        pseudonym(openid))
+                        openid_pseudonym(openid))
             pending.spawn(self._deliver_late(pending, openid, sent_at))
 
     async def _deliver_late(self, pending: Pending, openid: str, sent_at: float) -> None:
@@ -246,7 +249,7 @@ class WeChatEndpoint:
     async def _push(self, openid: str, texts: List[str], sent_at: float, delay: float = 0) -> None:
         if not texts:
             return
-        who = pseudonym(openid)
+        who = openid_pseudonym(openid)
         if self.api is None:
             logger.warning("wechat: %d message(s) for %s dropped: set WECHAT_APP_ID and WECHAT_APP_SECRET",
                            len(texts), who)

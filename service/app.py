@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -11,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.masking import mask
+from bot.pseudonym import pseudonym
 from knowledge.entitlement_parameters import ParameterError
 from knowledge.entitlement_request import RequestError
 from knowledge.entitlements import EntitlementEngine
@@ -148,7 +148,8 @@ async def entitlements_route(request: web.Request) -> web.Response:
 
 
 def sender_hash(sender) -> str:
-    return hashlib.sha256(str(sender).encode()).hexdigest()[:16] if sender else ""
+    """What is stored of the sender a record came from: its pseudonym (bot.pseudonym), "" when none was given."""
+    return pseudonym(str(sender)) if sender else ""
 
 
 MAX_CLAUSE_IDS = 20

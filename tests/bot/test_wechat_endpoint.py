@@ -15,7 +15,8 @@ import pytest
 from bot.guard import NO_TEXT_REPLY
 from bot.text_split import utf8_len
 from bot.wechat_config import WeChatSettings
-from bot.wechat_endpoint import VOICE_NOT_RECOGNISED_REPLY, OpenIdRedactor, WeChatEndpoint, pseudonym
+from bot.wechat_endpoint import (VOICE_NOT_RECOGNISED_REPLY, OpenIdRedactor, WeChatEndpoint,
+                                 openid_pseudonym)
 from tests.support.fake_wechat_api import FakeWeChatApi
 from tests.support.wechat_client import WeChatServerSide, new_openid
 
@@ -289,7 +290,7 @@ def test_access_log_lines_show_a_pseudonym_instead_of_the_openid():
     record = logging.LogRecord("sanic.access", logging.INFO, __file__, 1, "", None, None)
     record.request = f"POST http://h/webhooks/wechat/webhook?signature=x&openid={openid}&nonce=1"
     assert OpenIdRedactor().filter(record)
-    assert openid not in record.request and f"openid={pseudonym(openid)}&nonce=1" in record.request
+    assert openid not in record.request and f"openid={openid_pseudonym(openid)}&nonce=1" in record.request
 
 
 # --- replay protection ------------------------------------------------------------------------------

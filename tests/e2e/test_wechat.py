@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from bot.text_split import utf8_len
-from bot.wechat_endpoint import pseudonym
+from bot.wechat_endpoint import openid_pseudonym
 from tests.support.background_server import wait_until
 from tests.support.wechat_client import WeChatServerSide, new_openid
 
@@ -274,7 +274,7 @@ def test_no_openid_in_the_rasa_log(services, webhook, wechat):
     assert "20万" in ask(webhook, wechat, message).content
     assert "20万" in ask(webhook, wechat, message).content  # WeChat's retry, which the channel logs about this user
     assert user_messages(services, user) == [LOAN_QUESTION]
-    logged = f"repeated delivery of a message from {pseudonym(user)}"  # by pseudonym, whatever ran before
+    logged = f"repeated delivery of a message from {openid_pseudonym(user)}"  # by pseudonym, whatever ran before
     # supervisord copies Rasa's output into the log file on its own schedule: wait for the line to arrive
     log = wait_until(lambda: services.log_path("rasa").read_text(errors="replace"), lambda text: logged in text, 30)
     assert logged in log
