@@ -85,10 +85,11 @@ test-unit: venvs
 	$(RASA_PY) -m pytest $(RASA_RUNTIME_TESTS)
 	$(APP_PY) -m pytest -m "not e2e and not fuzz"
 
-# ruff over every Python directory (rules in ruff.toml)
+# ruff over every Python directory (rules in ruff.toml); mypy over knowledge/ and service/ (mypy.ini)
 LINTED := knowledge service bot actions scripts tests deploy
 lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check $(LINTED)
+	$(APP_VENV)/bin/mypy
 
 # pip-audit over every pin of both runtimes (test.lock, rasa-test.lock); accepted advisories (with reasons) in requirements/audit-accepted.txt
 audit: $(APP_VENV)/.installed

@@ -138,8 +138,8 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
     for _, _, start, end, kind, name in sorted(candidates, reverse=True):
         if not any(start < other_end and other_start < end for other_start, other_end, _, _ in taken):
             taken.append((start, end, kind, name))
-    named = {kind: [] for kind in terms.vocabularies}
-    denied = {kind: [] for kind in terms.vocabularies}
+    named: dict[str, list[str]] = {kind: [] for kind in terms.vocabularies}
+    denied: dict[str, list[str]] = {kind: [] for kind in terms.vocabularies}
     for start, _, kind, name in sorted(taken):  # in the order the user said them
         target = denied if terms.negation.search(text[:start]) or kind.startswith("!") else named
         kind = kind.lstrip("!")
@@ -166,9 +166,9 @@ def _age(text: str, expecting_age: bool, terms: Terms, today: datetime.date,
             if not terms.negation.search(text[:match.start()]):
                 return float(match.group(1))
     for pattern in terms.birth_year_patterns:
-        match = pattern.search(text)
-        if match:
-            year = int(match.group(1))
+        born = pattern.search(text)
+        if born:
+            year = int(born.group(1))
             if year < 100:
                 year += 1900 if year > today.year % 100 else 2000
             return float(today.year - year)

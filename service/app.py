@@ -5,6 +5,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -108,7 +109,7 @@ def read_context(raw) -> Context:
     question, clauses, facts = raw.get("question") or "", raw.get("clauses") or [], raw.get("facts") or {}
     if not isinstance(question, str) or not isinstance(clauses, list) or not isinstance(facts, dict):
         raise ValueError('"context" has the wrong shape: {"question": str, "clauses": [str], "facts": {}}')
-    known = {}
+    known: dict[str, Any] = {}
     if isinstance(facts.get("age"), (int, float)) and not isinstance(facts.get("age"), bool):
         known["age"] = float(facts["age"])
     for key in ("groups", "activities"):
@@ -214,9 +215,9 @@ async def ask_rasa(settings: Settings, chat_id: str, message: str) -> web.Respon
         logger.warning("rasa unreachable or late: %s", error or type(error).__name__)
         return json_error(503, CHAT_UNAVAILABLE, messages=[])
     if reply.status >= 400:
-        error = payload.get("error") if isinstance(payload, dict) else None
+        reason = payload.get("error") if isinstance(payload, dict) else None
         messages = payload if isinstance(payload, list) else []  # 429: the channel's polite slow-down reply
-        return json_error(reply.status, error or CHAT_UNAVAILABLE, messages=messages)
+        return json_error(reply.status, reason or CHAT_UNAVAILABLE, messages=messages)
     return web.json_response({"messages": payload})
 
 

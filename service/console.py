@@ -218,7 +218,7 @@ async def console_page(_: web.Request) -> web.FileResponse:
                                      "X-Frame-Options": "DENY"})
 
 
-AGENT = [{"staffToken": []}, {"sessionCookie": []}]  # any account with role agent or above
+AGENT = openapi.ACCOUNT_SECURITY  # any account with role agent or above
 _CLAUSE = {"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}
 OPENAPI_PATHS = {
     "/api/agent/me": {"get": {"summary": "agent: who is logged in, and the CSRF token for writes",

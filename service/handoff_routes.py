@@ -13,6 +13,7 @@ polls; WeChat gets customer-service messages, only within 48 h of the citizen's 
 from __future__ import annotations
 
 import logging
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 QUEUE = web.AppKey("handoff_queue", HandoffQueue)
 RASA = web.AppKey("rasa_api", RasaApi)
-WECHAT = web.AppKey("wechat_push", object)  # CustomerServiceApi, or None when not configured
+WECHAT = web.AppKey[Optional[CustomerServiceApi]]("wechat_push")  # None when WeChat is not configured
 WECHAT_WINDOW_S = 48 * 3600
 MAX_REPLY_CHARS = 1000  # WeChat text messages stay under 2048 bytes
 RESUME_NOTICE = "人工客服已结束本次服务，接下来由智能助手继续为您解答。还有问题可以直接问我。"
@@ -115,7 +116,7 @@ async def show_conversation(request: web.Request) -> web.Response:
         handoff = queue.require(handoff_id(request))
     except HandoffError as error:
         return handoff_error(error)
-    body = {"handoff": handoff.json(queue.clock(), queue.position(handoff)),
+    body: dict[str, Any] = {"handoff": handoff.json(queue.clock(), queue.position(handoff)),
             "outbox": [outbox_json(m) for m in queue.messages(handoff.id)], "transcript": [], "suggestions": None}
     try:
         conversation = await request.app[RASA].conversation(handoff.sender_id)
@@ -247,7 +248,7 @@ async def deliver(app: web.Application, message: OutboxMessage) -> OutboxMessage
     return queue.mark(message.id, "sent")
 
 
-def wechat_push_from_env():
+def wechat_push_from_env() -> CustomerServiceApi | None:
     """The customer-service API client when WeChat is configured for this service, else None."""
     from bot.wechat_config import WeChatConfigError, WeChatSettings
     try:
@@ -259,7 +260,7 @@ def wechat_push_from_env():
 
 
 _ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_AGENT = [{"staffToken": []}, {"sessionCookie": []}]
+_AGENT = openapi.ACCOUNT_SECURITY
 
 
 def _agent_post(summary: str, body: dict | None = None, parameter: dict = _ID) -> dict:
@@ -297,7 +298,8 @@ OPENAPI_PATHS = {
 }
 
 
-def add_handoff_routes(app: web.Application, queue: HandoffQueue, rasa: RasaApi, wechat_push) -> None:
+def add_handoff_routes(app: web.Application, queue: HandoffQueue, rasa: RasaApi,
+                       wechat_push: CustomerServiceApi | None) -> None:
     app[QUEUE], app[RASA], app[WECHAT] = queue, rasa, wechat_push
     app.router.add_post("/api/handoff", file_handoff)
     app.router.add_get("/api/chat/agent-messages", agent_messages)

@@ -81,6 +81,7 @@ async def add_document(request: web.Request) -> web.Response:
     release = await publish_one(request, f"载入文件 {fields['doc_id']}", lambda drafts, draft_id, account:
                                 drafts.add_document(draft_id, fields["doc_id"], text, account))
     document = request.app[admin.DRAFTS].store.document(fields["doc_id"])
+    assert document is not None  # published just above
     return web.json_response({"doc_id": fields["doc_id"], "changed": True, "clauses": document["clause_count"],
                               "number": document["number"], "title": document["title"],
                               "release": release["id"]}, status=201)
