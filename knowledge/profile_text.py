@@ -20,7 +20,6 @@ from knowledge.entitlement_request import OPTIONAL_FACTS
 from knowledge.textnorm import normalize
 
 TERMS_FILE = Path(__file__).resolve().parent / "profile_terms.yaml"
-RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"  # the contract names and their wording
 _PUNCTUATION = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】]+")
 
 
@@ -87,10 +86,10 @@ class Terms:
     denials: dict[str, dict[str, _Matcher]]  # "groups" → name → statements that rule it out
 
 
-@functools.lru_cache(maxsize=2)
-def labels(kind: str) -> dict[str, str]:
-    """Contract name → the document's wording, for "groups" or "activities" (from knowledge/rules.yaml)."""
-    return dict(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))[kind])
+def known_names(kind: str) -> frozenset[str]:
+    """The contract names the reader recognises, for "groups" or "activities" (profile_terms.yaml; a test
+    keeps them equal to the names of knowledge/rules.yaml)."""
+    return frozenset(load_terms().vocabularies[kind])
 
 
 def _patterns(entries: list[str]) -> list[re.Pattern]:

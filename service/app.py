@@ -148,6 +148,13 @@ async def entitlements_route(request: web.Request) -> web.Response:
     return web.json_response(plain(result))
 
 
+async def screening_wording(request: web.Request) -> web.Response:
+    """The document's wording of each group and activity contract name, from the rules in force: what the
+    chat's screening says back ("好的，记下了：农民工"). Follows publishes and /api/admin/reload."""
+    rules = request.app[ENGINE].rules
+    return web.json_response({"groups": dict(rules.groups), "activities": dict(rules.activities)})
+
+
 def sender_hash(sender) -> str:
     """What is stored of the sender a record came from: its pseudonym (bot.pseudonym), "" when none was given."""
     return pseudonym(str(sender)) if sender else ""
@@ -282,6 +289,9 @@ OPENAPI_PATHS = {
                                           "activities": {"type": "array", "items": {"type": "string"}},
                                           "as_of": {"type": "string", "format": "date"}}),
         "responses": openapi.responses(200, None, 400, 413, 415)}},
+    "/api/entitlements/wording": {"get": {
+        "summary": "the document's wording of the group and activity names (rules in force)",
+        "responses": openapi.responses()}},
     "/api/feedback": {
         "post": {"summary": "feedback from the chat",
                  "requestBody": openapi.json_body({"kind": {"type": "string", "enum": list(FEEDBACK_KINDS)},
@@ -321,6 +331,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/clauses/{clause_id}", clause)
     app.router.add_get("/api/documents", documents)
     app.router.add_post("/api/entitlements", entitlements_route)
+    app.router.add_get("/api/entitlements/wording", screening_wording)
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/feedback", recent_feedback)
     app.router.add_post("/api/admin/reload", reload_knowledge)

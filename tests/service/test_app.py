@@ -122,6 +122,12 @@ def test_clause_and_documents(policy_service):
     assert any(doc["number"] == "宝政办发〔2020〕49号" for doc in documents)
 
 
+def test_wording_of_the_contract_names_comes_from_the_rules_in_force(policy_service):
+    wording = policy_service.get("/api/entitlements/wording").json()
+    assert wording["groups"]["migrant_worker"] == "农民工"
+    assert wording["activities"]["self_employed"] == "个体经营/创业"
+
+
 def test_entitlements_lists_every_entitlement(policy_service):
     body = policy_service.post("/api/entitlements", json={
         "age": 35, "groups": ["migrant_worker"], "activities": ["self_employed"]}).json()
