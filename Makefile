@@ -4,18 +4,13 @@ SHELL := /bin/bash
 
 CACHE := $(CURDIR)/.cache
 VAR   := $(CURDIR)/var
-# Nothing may touch the network at run time, and every cache stays inside the project.
-export RASA_TELEMETRY_ENABLED := false
-export TF_CPP_MIN_LOG_LEVEL   := 2
-export HF_HUB_OFFLINE         := 1
-export TRANSFORMERS_OFFLINE   := 1
-export MPLCONFIGDIR           := $(CACHE)/matplotlib
-export KERAS_HOME             := $(CACHE)/keras
-export RASA_CACHE_DIRECTORY   := $(CACHE)/rasa
-export SQLALCHEMY_SILENCE_UBER_WARNING := 1
-# jieba writes its dictionary cache to tempfile.gettempdir(): keep it out of the shared /tmp.
-export TMPDIR                 := $(CACHE)/tmp
-export PYTHONPATH             := $(CURDIR)
+# Nothing may touch the network at run time, and every cache stays inside the project: the environment every
+# process runs with is deploy/render.py's runtime_environment() (standard library only, no venv needed).
+RUNTIME_ENV := $(shell python3.11 deploy/render.py --environment)
+ifeq ($(RUNTIME_ENV),)
+$(error deploy/render.py --environment printed nothing: is python3.11 installed?)
+endif
+$(foreach assignment,$(RUNTIME_ENV),$(eval export $(assignment)))
 $(shell mkdir -p $(CACHE)/tmp $(CACHE)/home $(VAR)/log)
 
 APP_VENV  := .venv/app
@@ -38,14 +33,17 @@ help:
 venvs: $(RASA_VENV)/.installed $(APP_VENV)/.installed
 
 # Each runtime gets its own requirements, then its test tools on top (requirements/*-test.in, test.in):
-# a production install takes only rasa.in and app.in with their locks.
+# a production install takes only rasa.in and app.in with their locks (no torch). The app venv also takes
+# st.in, the optional sentence-transformers encoder its tests exercise. scripts/lock.sh rewrites the app locks.
 $(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock requirements/rasa-test.in requirements/rasa-test.lock
 	@python310=$$(scripts/find-python310.sh) && scripts/make-venv.sh $(RASA_VENV) "$$python310" requirements/rasa.in requirements/rasa.lock \
 	  && scripts/make-venv.sh $(RASA_VENV) "$$python310" requirements/rasa-test.in requirements/rasa-test.lock
 	@touch $@
 
-$(APP_VENV)/.installed: requirements/app.in requirements/app.lock requirements/test.in requirements/test.lock
+$(APP_VENV)/.installed: requirements/app.in requirements/app.lock requirements/st.in requirements/st.lock \
+                        requirements/test.in requirements/test.lock
 	@scripts/make-venv.sh $(APP_VENV) python3.11 requirements/app.in requirements/app.lock
+	@scripts/make-venv.sh $(APP_VENV) python3.11 requirements/st.in requirements/st.lock
 	@scripts/make-venv.sh $(APP_VENV) python3.11 requirements/test.in requirements/test.lock
 	@touch $@
 
@@ -85,10 +83,11 @@ test-unit: venvs
 	$(RASA_PY) -m pytest $(RASA_RUNTIME_TESTS)
 	$(APP_PY) -m pytest -m "not e2e and not fuzz"
 
-# ruff over every Python directory (rules in ruff.toml)
+# ruff over every Python directory (rules in ruff.toml); mypy over knowledge/ and service/ (mypy.ini)
 LINTED := knowledge service bot actions scripts tests deploy
 lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check $(LINTED)
+	$(APP_VENV)/bin/mypy
 
 # pip-audit over every pin of both runtimes (test.lock, rasa-test.lock); accepted advisories (with reasons) in requirements/audit-accepted.txt
 audit: $(APP_VENV)/.installed

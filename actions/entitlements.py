@@ -21,7 +21,7 @@ from actions.policy_client import PolicyClient, PolicyRequestRejected, PolicySer
 from knowledge.entitlement_format import show_number
 from knowledge.entitlement_request import FORM_FACTS, LIST_FIELDS, OPTIONAL_FACTS
 from knowledge.entitlement_text import render_entitlements
-from knowledge.profile_text import ProfileUpdate, is_question, labels, parse_profile, updated_names
+from knowledge.profile_text import ProfileUpdate, is_question, known_names, parse_profile, updated_names
 
 logger = logging.getLogger(__name__)
 
@@ -101,17 +101,25 @@ def skipped_slots(tracker: Tracker) -> set:
 EMPTY_ECHO = {"groups": "不属于所列人员", "activities": "暂未从事所列活动"}
 
 
-def _echo(changes: Dict[Text, Any], correction: bool) -> Text:
-    """One line confirming how the message was understood, so a misreading can be corrected at once."""
+def _echo(changes: Dict[Text, Any], correction: bool, wording: Optional[Dict[Text, Dict[Text, Text]]]) -> Text:
+    """One line confirming how the message was understood, so a misreading can be corrected at once.
+    `wording`: the document's names of groups and activities (policy service); None when it is down, then
+    the line confirms the age only: a contract name is no wording for a citizen."""
     parts = [f"{show_number(changes['age'])}岁"] if "age" in changes else []
     for slot in LIST_SLOTS:
-        if slot in changes:
-            parts.append("、".join(label(slot, name) for name in changes[slot]) or EMPTY_ECHO[slot])
-    return ("好的，已更正：" if correction else "好的，记下了：") + "；".join(parts) + "。"
+        if slot in changes and wording is not None:
+            names = wording.get(slot, {})
+            parts.append("、".join(names.get(name, name) for name in changes[slot]) or EMPTY_ECHO[slot])
+    opening = "好的，已更正" if correction else "好的，记下了"
+    return f"{opening}：{'；'.join(parts)}。" if parts else f"{opening}。"
 
 
-def label(slot: Text, name: Text) -> Text:
-    return labels(slot).get(name, name)
+async def current_wording() -> Optional[Dict[Text, Dict[Text, Text]]]:
+    try:
+        return await PolicyClient().wording()
+    except (PolicyServiceUnavailable, PolicyRequestRejected) as error:
+        logger.warning("policy service: no wording for the screening echo: %s", error)
+        return None
 
 
 class ValidateEntitlementForm(FormValidationAction):
@@ -131,7 +139,7 @@ class ValidateEntitlementForm(FormValidationAction):
                    if event.get("event") == "slot" and event.get("name") in PROFILE_SLOTS
                    and event.get("value") is not None and event.get("value") != before[event["name"]]}
         if changes:
-            dispatcher.utter_message(text=_echo(changes, bool(update and update.correction)))
+            dispatcher.utter_message(text=_echo(changes, bool(update and update.correction), await current_wording()))
         elif requested in NOT_UNDERSTOOD and self._unrecognised_answer(tracker, update, events):
             dispatcher.utter_message(text=NOT_UNDERSTOOD[requested])
             events.append(SlotSet(requested, None))  # an answer after all: the form asks again, no rejection
@@ -219,7 +227,7 @@ class ValidateEntitlementForm(FormValidationAction):
         if value is None:
             return None
         values = value if isinstance(value, list) else [value]
-        return [name for name in values if name in labels(slot)]
+        return [name for name in values if name in known_names(slot)]
 
 
 def profile_from_slots(tracker: Tracker) -> Dict[Text, Any]:

@@ -1,7 +1,12 @@
 """HTTP client for the policy service: the action server's only route to the knowledge base.
 
-Actions stay thin: retrieval, answer composition and the entitlement engine live behind the policy
-service, so staff edits and parameter reloads there take effect without restarting the action server.
+The boundary: every policy fact the actions use — clauses, answers, the published parameters and rules,
+even the wording of a group's name — comes from the policy service over HTTP, so staff edits, publishes
+and /api/admin/reload take effect without restarting the action server, and nothing is cached here.
+In process the actions run only knowledge/'s language code, which ships with the release and holds no
+staff-edited data: the profile reader (knowledge.profile_text, its words in knowledge/profile_terms.yaml),
+the wording of a result (knowledge.entitlement_text, entitlement_format) and the screening fact
+declarations (knowledge.entitlement_request).
 """
 from __future__ import annotations
 
@@ -39,6 +44,10 @@ class PolicyClient:
 
     async def entitlements(self, profile: dict) -> dict:
         return await self._post("/api/entitlements", profile)
+
+    async def wording(self) -> dict[str, dict[str, str]]:
+        """{"groups": {contract name: the document's wording}, "activities": {…}} of the rules in force."""
+        return await self._request("GET", "/api/entitlements/wording")
 
     async def feedback(self, record: dict) -> dict:
         return await self._post("/api/feedback", record)

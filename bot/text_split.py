@@ -43,7 +43,9 @@ def utf8_len(text: str) -> int:
 
 
 def _hard_cut(text: str, limit: int) -> List[str]:
-    pieces, current, size = [], [], 0
+    pieces: List[str] = []
+    current: List[str] = []
+    size = 0
     for char in text:
         char_size = utf8_len(char)
         if size + char_size > limit and current:

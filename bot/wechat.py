@@ -4,13 +4,13 @@ Enable it in credentials.yml with `bot.wechat.WeChatInput:`; it reads WECHAT_TOK
 WECHAT_APP_SECRET, WECHAT_AES_KEY, WECHAT_API_BASE and WECHAT_REPLY_DEADLINE from the environment
 (credentials.example.env; keys of the same name in lower case under the channel override them).
 The protocol lives in bot.wechat_endpoint; this module only adapts it to Sanic and Rasa.
-The sender id given to Rasa is `wechat:<OpenID>`; logs show a hash of it (bot.wechat_endpoint.pseudonym).
+The sender id given to Rasa is `wechat:<OpenID>`; logs show its pseudonym (bot.pseudonym), the one the
+policy service stores.
 """
 from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -22,7 +22,7 @@ from bot.channel_policy import namespaced
 from bot.http_body import read_bounded
 from bot.pause import silent_or_paused
 from bot.wechat_config import WeChatSettings
-from bot.wechat_endpoint import HttpReply, OpenIdRedactor, WeChatEndpoint
+from bot.wechat_endpoint import CHANNEL, HttpReply, OpenIdRedactor, WeChatEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 class WeChatInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
-        return "wechat"
+        return CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
@@ -70,7 +70,7 @@ class WeChatInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            started = time.monotonic()
+            started = endpoint.clock()
             body = await read_bounded(request, self.settings.max_body_bytes)
             if body is None:
                 return response.text("request body too large", status=413)

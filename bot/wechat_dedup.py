@@ -14,7 +14,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Optional, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 DEFAULT_TTL_S = 300.0  # WeChat's retries span ~15 s; late copies (slow networks) are still recognised
 DEFAULT_MAX_ENTRIES = 5000
@@ -67,6 +67,11 @@ class DedupWindow:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         return pending, True
+
+    def unfinished(self) -> List["asyncio.Future[Any]"]:
+        """The work and follow-up tasks of the remembered messages that have not finished."""
+        return [task for pending in self._entries.values() for task in (pending.task, *pending.helpers)
+                if not task.done()]
 
     def _forget_expired(self, now: float) -> None:
         while self._entries:

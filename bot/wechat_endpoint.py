@@ -6,7 +6,8 @@ POST handling, in this order (nothing is parsed before the signature is checked)
   (403), AES decrypt + AppID check (403/400), screen the decrypted XML (400) → the (timestamp, nonce) pair
   not used before for another message (403, bot.wechat_replay) → dispatch by message type.
 
-Deadline: the bot gets until `reply_deadline_s` after the request arrived. An answer ready by then is
+Deadline: the bot gets until `reply_deadline_s` after the request arrived, measured on the endpoint's
+`clock` (monotonic seconds; injected by tests). An answer ready by then is
 the passive reply; otherwise WeChat gets "success" at once and the answer follows through the
 customer-service API — only within 48 h of the user's message (WeChat's rule). Exactly one of the two
 happens per message, however many copies of it WeChat posts (see bot.wechat_dedup).
@@ -20,14 +21,15 @@ the user still gets the bot's handoff notice as a customer-service message, but 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
 
+from bot.channel_policy import namespaced
 from bot.guard import NO_TEXT_REPLY, screen_text, with_fallback_reply
+from bot.pseudonym import pseudonym
 from bot.ratelimit import SLOW_DOWN_REPLY, RateLimiter, sender_limiter
 from bot.wechat_api import CustomerServiceApi, WeChatApiError
 from bot.wechat_config import WeChatSettings
@@ -39,6 +41,7 @@ from bot.wechat_xml import MalformedXml, UnsafeXml, parse_wechat_message, screen
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "wechat"  # the sender namespace: Rasa sees wechat:<OpenID>
 SUCCESS = "success"  # WeChat: "received, no passive reply" — it neither shows anything nor retries
 WELCOME_MESSAGE = "/greet"  # subscribers get the bot's own greeting: what it can do, with examples
 VOICE_NOT_RECOGNISED_REPLY = "抱歉，没能听清您的语音 😅 请直接打字提问，例如：“创业担保贷款最多能贷多少？”"
@@ -56,9 +59,9 @@ class HttpReply:
     content_type: str = "text/plain; charset=utf-8"
 
 
-def pseudonym(openid: str) -> str:
-    """What the logs show instead of an OpenID: stable per user, not reversible."""
-    return "u_" + hashlib.sha256(f"wechat:{openid}".encode()).hexdigest()[:12]
+def openid_pseudonym(openid: str) -> str:
+    """What the logs show instead of an OpenID: the pseudonym (bot.pseudonym) of its sender id wechat:<OpenID>."""
+    return pseudonym(namespaced(CHANNEL, openid))
 
 
 _OPENID_PARAM = re.compile(r"(openid=)([^&\s]+)")
@@ -70,7 +73,7 @@ class OpenIdRedactor(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         if isinstance(request, str) and "openid=" in request:
-            record.request = _OPENID_PARAM.sub(lambda m: m.group(1) + pseudonym(m.group(2)), request)
+            record.request = _OPENID_PARAM.sub(lambda m: m.group(1) + openid_pseudonym(m.group(2)), request)
         return True
 
 
@@ -92,7 +95,8 @@ class WeChatEndpoint:
     def __init__(self, settings: WeChatSettings, ask_bot: AskBot, api: Optional[CustomerServiceApi] = None,
                  dedup: Optional[DedupWindow] = None, buttons: Optional[ButtonMemory] = None,
                  wall_clock: Callable[[], float] = time.time, follow_up_delay_s: float = FOLLOW_UP_DELAY_S,
-                 replay: Optional[ReplayGuard] = None, limiter: Optional[RateLimiter] = None):
+                 replay: Optional[ReplayGuard] = None, limiter: Optional[RateLimiter] = None,
+                 clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.ask_bot = ask_bot
         if api is None and settings.can_push:
@@ -101,7 +105,8 @@ class WeChatEndpoint:
         self.dedup = dedup or DedupWindow()
         self.buttons = buttons or ButtonMemory()
         self.safe_mode = SafeMode(settings.token, settings.aes_key, settings.app_id) if settings.safe_mode else None
-        self.wall_clock = wall_clock
+        self.wall_clock = wall_clock  # timestamps WeChat signs, the 48 h customer-service window
+        self.clock = clock  # the reply deadline
         self.replay = replay or ReplayGuard(wall_clock=wall_clock)
         self.limiter = limiter or sender_limiter()  # a flood from one OpenID does not starve the others
         self.follow_up_delay_s = follow_up_delay_s
@@ -119,8 +124,8 @@ class WeChatEndpoint:
         return HttpReply(200, echostr)
 
     async def receive(self, query: Mapping[str, str], body: bytes, started: Optional[float] = None) -> HttpReply:
-        """POST: one message or event from WeChat."""
-        started = time.monotonic() if started is None else started
+        """POST: one message or event from WeChat; `started`: its arrival on self.clock (default: now)."""
+        started = self.clock() if started is None else started
         if not self.settings.configured:
             return HttpReply(503, "WeChat channel not configured: set WECHAT_TOKEN")
         if len(body) > self.settings.max_body_bytes:
@@ -146,6 +151,11 @@ class WeChatEndpoint:
             return HttpReply(403, "timestamp and nonce already used")
         reply_xml = await self._answer(fields, message, started)
         return self._seal(reply_xml, encrypted, query)
+
+    async def settle(self) -> None:
+        """Wait until every message's work and the messages that follow it are done (tests; a clean stop)."""
+        while busy := self.dedup.unfinished():
+            await asyncio.gather(*busy, return_exceptions=True)
 
     def _signed(self, query: Mapping[str, str]) -> bool:
         return valid_signature(self.settings.token, query.get("signature"), query.get("timestamp"),
@@ -194,10 +204,11 @@ class WeChatEndpoint:
         metadata = {"wechat": {"msg_type": fields["MsgType"].lower(), "msg_id": fields.get("MsgId")}}
         pending, first = self.dedup.claim(dedup_key(fields), lambda: self._run_bot(openid, text, metadata))
         if not first:
-            logger.info("wechat: repeated delivery of a message from %s joins the first one", pseudonym(openid))
+            logger.info("wechat: repeated delivery of a message from %s joins the first one",
+                        openid_pseudonym(openid))
         if pending.delivery == ASYNC:
             return SUCCESS
-        remaining = self.settings.reply_deadline_s - (time.monotonic() - started)
+        remaining = self.settings.reply_deadline_s - (self.clock() - started)
         try:
             reply = await asyncio.wait_for(asyncio.shield(pending.task), timeout=max(remaining, 0))
         except asyncio.TimeoutError:
@@ -214,12 +225,12 @@ class WeChatEndpoint:
 
     async def _run_bot(self, openid: str, text: str, metadata: Dict[str, Any]) -> BotReply:
         if not self.limiter.allow(openid):
-            logger.info("wechat: %s sends too fast; asked to slow down", pseudonym(openid))
+            logger.info("wechat: %s sends too fast; asked to slow down", openid_pseudonym(openid))
             return bot_reply([{"text": SLOW_DOWN_REPLY}])
         try:
             messages = await self.ask_bot(openid, self.buttons.resolve(openid, text), metadata)
         except Exception:  # the user still gets an answer; the traceback goes to the log
-            logger.exception("wechat: processing a message from %s failed", pseudonym(openid))
+            logger.exception("wechat: processing a message from %s failed", openid_pseudonym(openid))
             messages = []
         reply = bot_reply(with_fallback_reply(messages))
         self.buttons.remember(openid, reply.buttons)
@@ -228,7 +239,7 @@ class WeChatEndpoint:
     def _answer_late(self, pending: Pending, openid: str, sent_at: float) -> None:
         if pending.decide(ASYNC):
             logger.info("wechat: answer for %s not ready in time, it follows as a customer-service message",
-                        pseudonym(openid))
+                        openid_pseudonym(openid))
             pending.spawn(self._deliver_late(pending, openid, sent_at))
 
     async def _deliver_late(self, pending: Pending, openid: str, sent_at: float) -> None:
@@ -238,7 +249,7 @@ class WeChatEndpoint:
     async def _push(self, openid: str, texts: List[str], sent_at: float, delay: float = 0) -> None:
         if not texts:
             return
-        who = pseudonym(openid)
+        who = openid_pseudonym(openid)
         if self.api is None:
             logger.warning("wechat: %d message(s) for %s dropped: set WECHAT_APP_ID and WECHAT_APP_SECRET",
                            len(texts), who)

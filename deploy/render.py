@@ -3,7 +3,13 @@
 `make run` (scripts/run.sh) and the end-to-end tests render both files into `<var>/run/`, so no file names
 a port, host or store that the run does not use. Standard library only: it runs before any venv matters.
 
-    python -m deploy.render            # writes var/run/endpoints.yml and var/run/supervisord.conf
+    python -m deploy.render                # writes var/run/endpoints.yml and var/run/supervisord.conf
+    python -m deploy.render --shell        # the same, then prints RUN_CONF, LOG_DIR and the three URLs for sh
+    python deploy/render.py --environment  # prints the environment every process runs with (the Makefile's)
+
+This module owns the run's environment: runtime_environment() (offline, caches inside the project) is what
+the Makefile exports, what supervisord gives each program, and what the e2e harness starts with; the ports,
+hosts and stores come from RunConfig.from_env, whose defaults are the only ones (scripts/run.sh asks --shell).
 
 Environment (defaults in brackets): RASA_PORT [5005], ACTIONS_PORT [5055], SERVICE_PORT [8000],
 CHAT_PROXY_TOKEN [random per run], RASA_HOST / SERVICE_HOST [127.0.0.1] (the public entry points: put a TLS reverse proxy in front, or set
@@ -26,10 +32,23 @@ from pathlib import Path
 from typing import Mapping
 
 PROJECT = Path(__file__).resolve().parent.parent
+CACHE = PROJECT / ".cache"
 LOOPBACK = "127.0.0.1"
 PROFILES = ("sqlite", "postgres-redis")
 # Every hop's deadline is shorter than the one above it: action ≤ 3 s < Rasa reply ≤ 4 s < web chat ≤ 5 s.
 ACTION_TIMEOUT_S = 3.0
+
+
+def runtime_environment() -> dict[str, str]:
+    """What every process of the project runs with, whoever starts it: nothing reaches the network at run time
+    (no telemetry, no model hub) and every cache stays in .cache/."""
+    return {
+        "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1", "MPLCONFIGDIR": str(CACHE / "matplotlib"), "KERAS_HOME": str(CACHE / "keras"),
+        "RASA_CACHE_DIRECTORY": str(CACHE / "rasa"), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        # jieba writes its dictionary cache to tempfile.gettempdir(): keep it out of the shared /tmp
+        "TMPDIR": str(CACHE / "tmp"), "PYTHONPATH": str(PROJECT),
+    }
 
 
 @dataclass(frozen=True)
@@ -163,12 +182,12 @@ def program_commands(config: RunConfig) -> dict[str, list[str]]:
 
 
 def program_environments(config: RunConfig, extra: Mapping[str, Mapping[str, str]] | None = None) -> dict:
-    common = {"POLICY_VAR_DIR": str(config.var_dir), "POLICY_SERVICE_URL": config.url("service"),
-              "RASA_URL": config.url("rasa")}
+    common = {**runtime_environment(), "POLICY_VAR_DIR": str(config.var_dir),
+              "POLICY_SERVICE_URL": config.url("service"), "RASA_URL": config.url("rasa")}
     environments = {
         "service": {**common, "CHAT_PROXY_TOKEN": config.chat_proxy_token},
         "actions": {**common, "SANIC_HOST": LOOPBACK},  # rasa_sdk binds SANIC_HOST
-        "rasa": {**common, "HOME": str(PROJECT / ".cache" / "home"), "SANIC_WORKERS": str(config.sanic_workers),
+        "rasa": {**common, "HOME": str(CACHE / "home"), "SANIC_WORKERS": str(config.sanic_workers),
                  "CHAT_PROXY_TOKEN": config.chat_proxy_token,
                  "TICKET_LOCK_LIFETIME": str(config.ticket_lock_lifetime),
                  "ACTION_TIMEOUT": str(config.action_timeout_s)},
@@ -213,10 +232,18 @@ def write(config: RunConfig, extra_env: Mapping[str, Mapping[str, str]] | None =
     return config
 
 
-def main() -> None:
+def main(args: list[str]) -> None:
+    if args == ["--environment"]:
+        print("\n".join(f"{name}={value}" for name, value in runtime_environment().items()))
+        return
     config = write(RunConfig.from_env())
+    if args == ["--shell"]:
+        values = {"RUN_CONF": config.supervisord_conf_path, "LOG_DIR": config.log_dir,
+                  **{f"{program.upper()}_URL": config.url(program) for program in ("service", "actions", "rasa")}}
+        print("\n".join(f"{name}={shlex.quote(str(value))}" for name, value in values.items()))
+        return
     print(config.supervisord_conf_path)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

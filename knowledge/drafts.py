@@ -25,12 +25,13 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
-from .entitlements import ParameterError, parameters_from_data, rules_from_text
+from .entitlement_parameters import ParameterError, parameters_from_data
 from .parameters_store import (as_files, ensure_tables, namespaces, parameter_rows, quote_problems, rules_row,
                                squeeze)
+from .entitlement_rules import rules_from_text
 from .parser import analyze_clause_text, parse_document, split_sentences
 from .staff_lexicon import LexiconEntryError, clean_entry, clean_key, entry_target
-from .store import StoredClause, Store, lexicon_rows
+from .store import StoredClause, Store, inserted_id, lexicon_rows
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS drafts (
@@ -138,30 +139,33 @@ class StateView:
     """A KnowledgeState read like a Store by the index builder (knowledge.index.build_index)."""
 
     def __init__(self, state: KnowledgeState, label: str = "draft"):
-        self.state, self.label = state, label
+        self.draft, self.label = state, label
 
     def revision(self) -> int:
-        return self.state.revision
+        return self.draft.revision
 
     def store_id(self) -> str:
-        return f"{self.state.store_id}:{self.label}"
+        return f"{self.draft.store_id}:{self.label}"
+
+    def state(self) -> tuple[str, int]:
+        return self.store_id(), self.revision()
 
     def documents(self) -> list[dict]:
-        return [{"doc_id": doc_id, **doc} for doc_id, doc in self.state.documents.items()]
+        return [{"doc_id": doc_id, **doc} for doc_id, doc in self.draft.documents.items()]
 
     def clauses(self, active_only: bool = True, doc_id: str | None = None) -> list[StoredClause]:
-        return sorted((c for c in self.state.clauses.values()
+        return sorted((c for c in self.draft.clauses.values()
                        if (c.active or not active_only) and (doc_id is None or c.doc_id == doc_id)),
                       key=lambda c: (c.doc_id, c.ordinal))
 
     def clause(self, clause_id: str) -> StoredClause | None:
-        return self.state.clauses.get(clause_id)
+        return self.draft.clauses.get(clause_id)
 
     def content_hash(self) -> str:
-        return f"{self.label}:{self.state.revision}"
+        return f"{self.label}:{self.draft.revision}"
 
     def lexicon(self) -> dict[str, dict]:
-        return self.state.lexicon
+        return self.draft.lexicon
 
 
 def _edited_clause(clause: StoredClause, text: str) -> StoredClause:
@@ -210,9 +214,9 @@ def _apply(state: KnowledgeState, change: dict) -> None:
             state.parameters.pop(target, None)
         else:
             namespace, key = target.split(".", 1)
-            old = state.parameters.get(target, {"version": 0})
+            before = state.parameters.get(target, {"version": 0})
             state.parameters[target] = {"namespace": namespace, "key": key, "entry": payload["entry"],
-                                        "version": old["version"] + 1}
+                                        "version": before["version"] + 1}
             if namespace not in state.namespaces:
                 state.namespaces[namespace] = payload.get("namespace_description") or namespace
     elif kind == "rules":
@@ -221,8 +225,8 @@ def _apply(state: KnowledgeState, change: dict) -> None:
         if payload.get("entry") is None:
             state.lexicon.pop(target, None)
         else:
-            old = state.lexicon.get(target, {"version": 0})
-            state.lexicon[target] = {**payload["entry"], "version": old["version"] + 1}
+            before = state.lexicon.get(target, {"version": 0})
+            state.lexicon[target] = {**payload["entry"], "version": before["version"] + 1}
 
 
 # -- readable differences ----------------------------------------------------------------------------------
@@ -288,11 +292,11 @@ class Drafts:
         with self.store.transaction() as db:
             cursor = db.execute("INSERT INTO drafts(title, author, created_at, updated_at) VALUES (?,?,?,?)",
                                 (title or "未命名草稿", author, _now(), _now()))
-            draft_id = int(cursor.lastrowid)
+            draft_id = inserted_id(cursor)
             self._audit(db, author, "draft.create", f"draft:{draft_id}", {"title": title})
         return self.get(draft_id)
 
-    def list(self, status: str | None = None) -> list[dict]:
+    def list_drafts(self, status: str | None = None) -> list[dict]:
         where, params = ("WHERE status = ?", [status]) if status else ("", [])
         with self.store.transaction() as db:
             rows = db.execute(f"SELECT d.*, (SELECT COUNT(*) FROM draft_changes c WHERE c.draft_id = d.id) "
@@ -658,7 +662,7 @@ class Drafts:
             "VALUES (?,?,?,?,?,?,?)", (draft_id, author, note, _now(), state.revision,
                                        json.dumps(summary, ensure_ascii=False),
                                        json.dumps(state.snapshot(), ensure_ascii=False)))
-        return int(cursor.lastrowid)
+        return inserted_id(cursor)
 
     def releases(self, limit: int = 50, offset: int = 0) -> list[dict]:
         with self.store.transaction() as db:

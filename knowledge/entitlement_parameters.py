@@ -58,6 +58,17 @@ class Period:
             return "pending"
         return "active"
 
+    def first_day(self) -> datetime.date:
+        """The start, for a period a rule reads it of (the rules check refuses a missing one)."""
+        if self.start is None:
+            raise ParameterError(f"period {self.raw!r} has no start date")
+        return self.start
+
+    def last_day(self) -> datetime.date:
+        if self.until is None:
+            raise ParameterError(f"period {self.raw!r} has no end date")
+        return self.until
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -71,6 +82,25 @@ class Parameter:
     # Later dated values, OpenFisca-style: ((start date, value), …) ascending. `value` holds before the
     # first of them; each holds from its date until the next, so a new value never rewrites the past.
     values: tuple = ()
+
+    @property
+    def number(self) -> float:
+        """The value of a parameter used as a figure (amounts, limits, factors)."""
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
+            raise ParameterError(f"{self.name} is used as a number but its value is {self.value!r}")
+        return self.value
+
+    def comparison(self) -> tuple[str, float]:
+        """(op, bound) of a parameter a fact is compared with (age 以上, months 以内 …)."""
+        if self.op is None:
+            raise ParameterError(f"{self.name} is compared with but has no op")
+        return self.op, self.number
+
+    @property
+    def dated(self) -> Period:
+        if self.period is None:
+            raise ParameterError(f"{self.name} is read as a period but has none")
+        return self.period
 
     def value_at(self, day: datetime.date) -> Any:
         value = self.value

@@ -55,8 +55,8 @@ def _cited_blocks(items: list[dict], block: Callable[[dict], str], cards: dict[s
     """One block per item, each followed by its citation line; consecutive items resting on the same clause
     share one line after the last of them (以上3项依据：…), so a phone screen does not repeat it."""
     blocks = []
-    for clause_id, run in groupby(items, key=lambda item: item["clause_id"]):
-        run = list(run)
+    for clause_id, group in groupby(items, key=lambda item: item["clause_id"]):
+        run = list(group)
         blocks += [block(item) for item in run]
         line = _citation(run[0], cards.get(clause_id))
         shared = line if len(run) == 1 else f"以上{len(run)}项{line}"

@@ -28,11 +28,6 @@ from .entitlement_parameters import INCLUSIVE_OPS, PARAMETERS_DIR, ParameterSet,
 from .entitlement_request import Facts, parse_request
 from .entitlement_rules import RULES_FILE, Rules, check_rules, load_rules
 
-# The errors callers of the engine catch, and what knowledge/drafts.py reads, stay importable from here.
-from .entitlement_parameters import ParameterError, parameters_from_data  # noqa: F401
-from .entitlement_request import RequestError  # noqa: F401
-from .entitlement_rules import rules_from_text  # noqa: F401
-
 
 # --- evaluation ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -95,12 +90,13 @@ class Evaluator:
         fact, parameter = spec["fact"], self.parameters[spec["param"]]
         meta = self.rules.facts[fact]
         unit = parameter.unit or meta.get("unit", "")
-        inclusive = ("含" if parameter.op in INCLUSIVE_OPS else "不含") + show_number(parameter.value) + unit
-        label = label.format(value=show_number(parameter.value), unit=unit, op=parameter.op, inclusive=inclusive)
+        op, bound = parameter.comparison()
+        inclusive = ("含" if op in INCLUSIVE_OPS else "不含") + show_number(bound) + unit
+        label = label.format(value=show_number(bound), unit=unit, op=op, inclusive=inclusive)
         value = getattr(self.facts, fact)
         if value is None:
             return Check(None, verdict_line(None, label, f"未提供{meta['label']}"), (fact,))
-        result = satisfies(value, parameter.op, parameter.value)
+        result = satisfies(value, op, bound)
         return Check(result, verdict_line(result, label, f"您的{meta['label']}：{show_number(value)}{meta.get('unit', '')}"))
 
     def _fact_is(self, label, spec) -> Check:
@@ -115,10 +111,11 @@ class Evaluator:
         if hires is None:
             return Check(None, verdict_line(None, label, "未提供新吸纳人员情况"), ("hires",))
         listed = [(index, hire) for index, hire in enumerate(hires) if hire.group in groups]
-        done = [hire for _, hire in listed if (hire.count or 0) >= 1 and (hire.months or 0) > 0]
+        done = [(hire.group, hire.count, hire.months) for _, hire in listed
+                if hire.count is not None and hire.count >= 1 and hire.months is not None and hire.months > 0]
         if done:
-            detail = "；".join(f"{self.rules.groups[h.group]}{h.count}人，以工代训{show_number(h.months)}个月"
-                              for h in done)
+            detail = "；".join(f"{self.rules.groups[group]}{count}人，以工代训{show_number(months)}个月"
+                              for group, count, months in done)
             return Check(True, verdict_line(True, label, detail))
         unknown = [f"hires[{index}].{key}" for index, hire in listed
                    if hire.count != 0 and hire.months != 0
@@ -129,14 +126,14 @@ class Evaluator:
                                   else "未新吸纳所列人员"))
 
     def period_check(self, name: str) -> tuple[str, Check]:
-        period = self.parameters[name].period
+        period = self.parameters[name].dated
         status = period.status(self.facts.as_of)
-        span = "至" + show_date(period.until) if period.until else "自" + show_date(period.start) + "起"
         if status == "active":
+            span = "至" + show_date(period.until) if period.until else "自" + show_date(period.first_day()) + "起"
             return status, Check(True, verdict_line(True, f"在政策期限内（{period.raw}，{span}）"))
         if status == "expired":
-            return status, Check(False, verdict_line(False, f"政策期限已过（{period.raw}，已于{show_date(period.until)}截止）"))
-        return status, Check(False, verdict_line(False, f"政策期限尚未开始（{period.raw}，自{show_date(period.start)}起）"))
+            return status, Check(False, verdict_line(False, f"政策期限已过（{period.raw}，已于{show_date(period.last_day())}截止）"))
+        return status, Check(False, verdict_line(False, f"政策期限尚未开始（{period.raw}，自{show_date(period.first_day())}起）"))
 
     def max_total(self, rule: dict, amount: float | None) -> float | None:
         spec = rule.get("max_total")
@@ -145,7 +142,7 @@ class Evaluator:
         if "amount_once" in spec:
             return amount
         if "amount_times" in spec:
-            return tidy(amount * self.parameters[spec["amount_times"]].value)
+            return tidy(amount * self.parameters[spec["amount_times"]].number)
         return self._hire_total(spec["per_hire_month"], amount)
 
     def _hire_total(self, spec: dict, amount: float) -> float | None:
@@ -153,12 +150,12 @@ class Evaluator:
         listed = [hire for hire in self.facts.hires or () if hire.group in spec["groups"]]
         if not listed:
             return None
-        cap = self.parameters[spec["cap"]]
+        op, cap = self.parameters[spec["cap"]].comparison()
         total = 0.0
         for hire in listed:
             if hire.count is None or hire.months is None:
                 return None
-            months = hire.months if satisfies(hire.months, cap.op, cap.value) else cap.value
+            months = hire.months if satisfies(hire.months, op, cap) else cap
             total += hire.count * months * amount
         return tidy(total)
 
@@ -168,12 +165,12 @@ class Evaluator:
             if "while" not in note:
                 notes.append(note["text"])
                 continue
-            period = self.parameters[note["while"]].period
+            period = self.parameters[note["while"]].dated
             status = period.status(self.facts.as_of)
             if status == "active":
-                notes.append(f"{note['text']}（{period.raw}，至{show_date(period.until)}）")
+                notes.append(f"{note['text']}（{period.raw}，至{show_date(period.last_day())}）")
             elif status == "expired":
-                notes.append(f"已到期：{note['text']}（{period.raw}，已于{show_date(period.until)}结束）")
+                notes.append(f"已到期：{note['text']}（{period.raw}，已于{show_date(period.last_day())}结束）")
         return notes
 
     def benefit(self, template: str, amount: float | None, unit: str | None, max_total: float | None) -> str:
@@ -183,7 +180,7 @@ class Evaluator:
                 factors = [self.parameters[factor] for factor in name.split("*")]
                 if any(factor.value is None for factor in factors):
                     return None
-                return show_value(tidy(math.prod(factor.value for factor in factors)), factors[0].unit)
+                return show_value(tidy(math.prod(factor.number for factor in factors)), factors[0].unit)
             if name == "amount":
                 return None if amount is None else show_value(amount, unit)
             if name == "max_total":
@@ -191,14 +188,15 @@ class Evaluator:
             base, _, edge = name.rpartition(".")
             if edge in ("until", "from") and base in self.parameters:
                 period = self.parameters[base].period
-                day = period.until if edge == "until" else period.start
-                return show_date(day) if period and day else None
+                day = None if period is None else period.until if edge == "until" else period.start
+                return show_date(day) if day else None
             parameter = self.parameters[name]
             return None if parameter.value is None else show_value(parameter.value, parameter.unit)
 
         def fill(text: str) -> str | None:
-            values = {name: value_of(name) for name in re.findall(r"\{([a-z0-9_.*]+)\}", text)}
-            if None in values.values():
+            names = re.findall(r"\{([a-z0-9_.*]+)\}", text)
+            values = {name: value for name in names if (value := value_of(name)) is not None}
+            if len(values) < len(set(names)):
                 return None
             return re.sub(r"\{([a-z0-9_.*]+)\}", lambda match: values[match.group(1)], text)
 
@@ -245,11 +243,11 @@ class Evaluator:
 class EntitlementEngine:
     """Rules + parameters loaded from files; `reload()` re-reads them (the swap is a single assignment,
     so a concurrent evaluate sees either the old or the new set, never a mix)."""
+    _state: tuple[Rules, ParameterSet]
 
     def __init__(self, parameters_dir: str | Path = PARAMETERS_DIR, rules_path: str | Path = RULES_FILE):
         self.parameters_dir = Path(parameters_dir)
         self.rules_path = Path(rules_path)
-        self._state: tuple[Rules, ParameterSet] | None = None
         self.reload()
 
     @classmethod

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
 from .entitlement_format import show_value, tidy
+from .entitlements import EntitlementEngine
 from .profile_text import load_terms
-from .search import Hit, asked_details, has_evidence
+from .question_details import asked_details, has_evidence
+from .search import Hit
 from .textnorm import normalize, squeeze_spaces
 from .tokenize import tokenize
 
@@ -38,7 +40,7 @@ _VERDICT_LINE = re.compile(r"^(符合|不符合|待确认)：(.*?)(?:（([^（�
 
 @dataclass
 class HeadlineContext:
-    engine: object = None          # knowledge.entitlements.EntitlementEngine (None: no entitlement lines)
+    engine: EntitlementEngine | None = None  # None: no entitlement lines
     facts: dict = field(default_factory=dict)  # age / groups / activities known in the conversation
     stated: bool = False           # this message itself stated facts
     today: dt.date = field(default_factory=dt.date.today)
@@ -83,7 +85,7 @@ def _clause_of(rules, rule: dict) -> str:
     return rules.articles[rule["article"]]["clause_id"]
 
 
-def _mentions(q: str, words: list[str]) -> bool:
+def _mentions(q: str, words: list[str] | None) -> bool:
     return any(_names(q, normalize(word).lower()) for word in words or [])
 
 
@@ -148,7 +150,7 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
     return hits[0]
 
 
-def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None:
+def _entitlement_lead(q: str, hit: Hit | None, context: HeadlineContext) -> Lead | None:
     engine = context.engine
     if engine is None:
         return None
@@ -404,8 +406,8 @@ def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | No
     asked = [d for d in ("place", "procedure", "documents") if d in details]
     if not asked:
         return ""
-    named = [rule for rule in (context.engine.rules.entitlements if context.engine and lead else [])
-             if rule["id"] in lead.entitlements]
+    named = [rule for rule in context.engine.rules.entitlements
+             if rule["id"] in lead.entitlements] if context.engine and lead else []
     subject = "、".join(rule["title"] for rule in named) or "这项政策"
     departments = list(dict.fromkeys(d for rule in named for d in rule["apply_to"])) or hit.departments
     contact = departments_text(departments)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import yaml
@@ -92,11 +93,11 @@ class ImpactPreview:
         self._before: dict[tuple, dict] = {}
         self._lock = threading.Lock()
 
-    def _searcher(self, state: KnowledgeState, index: PolicyIndex, label: str) -> Searcher:
+    def _searcher(self, state: KnowledgeState, index: PolicyIndex, label: str) -> Searcher[StateView]:
         return Searcher(StateView(state, label), None, self.encoder, index, self.config)
 
     def run(self, draft_id: int, live_index: PolicyIndex, today: dt.date | None = None,
-            extra_questions: list[str] = ()) -> dict:
+            extra_questions: Sequence[str] = ()) -> dict:
         with self._lock:  # one preview at a time: each uses both cores for a few seconds
             return self._run(draft_id, live_index, today or dt.date.today(), list(extra_questions))
 

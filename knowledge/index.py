@@ -27,8 +27,9 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from .encoders import Encoder, make_encoder
+from .encoders import Encoder, as_encoder
 from .staff_lexicon import StaffLexicon
+from .store import ClauseSource, Store
 from .textnorm import DIALECT_FILE, TYPOS_FILE, HomophoneCorrector, normalize
 from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwords, user_terms
 
@@ -75,7 +76,9 @@ class BM25:
 
     def __init__(self, documents: list[list[str]], k1: float = 1.2, b: float = 0.75):
         self.vocab: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[int] = []
         lengths = np.zeros(len(documents), dtype=np.float32)
         for row, tokens in enumerate(documents):
             lengths[row] = len(tokens)
@@ -176,7 +179,7 @@ class PolicyIndex:
         self.sentence_tokens = sentence_tokens
         self.chunk_clause = np.fromiter((c.clause for c in chunks), dtype=np.int64, count=len(chunks))
         self.chunk_kind = np.fromiter((c.kind for c in chunks), dtype=np.int8, count=len(chunks))
-        self.sentence_chunks = [dict() for _ in clauses]  # clause → {sentence no: chunk row}
+        self.sentence_chunks: list[dict[int, int]] = [{} for _ in clauses]  # clause → {sentence no: chunk row}
         for row, chunk in enumerate(chunks):
             if chunk.kind == KIND_SENTENCE:
                 self.sentence_chunks[chunk.clause][chunk.sentence] = row
@@ -275,12 +278,8 @@ def check_encoder(meta: dict, encoder: Encoder, index_dir: str | Path = "") -> N
 
 
 # ---------------------------------------------------------------------------------------------
-def _open_store(store):
-    from .store import Store
-
-    if isinstance(store, Store) or hasattr(store, "clauses"):  # a Store, or a view read like one (a draft)
-        return store
-    return Store(store)
+def _open_store(store: ClauseSource | str | Path) -> ClauseSource:
+    return Store(store) if isinstance(store, (str, Path)) else store
 
 
 def _vector_cache(index_dir: Path | None, encoder: Encoder, previous: PolicyIndex | None) -> dict[str, np.ndarray]:
@@ -296,7 +295,8 @@ def _vector_cache(index_dir: Path | None, encoder: Encoder, previous: PolicyInde
     return {_text_hash(c.text): source.vectors[i] for i, c in enumerate(source.chunks)}
 
 
-def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | str | None = None,
+def build_index(store: ClauseSource | str | Path, index_dir: str | Path | None = None,
+                encoder: Encoder | str | None = None,
                 previous: PolicyIndex | None = None, batch_size: int = 64) -> PolicyIndex:
     """Build the index from the store's active clauses (and save it to index_dir if given).
 
@@ -304,7 +304,7 @@ def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | s
     """
     started = time.perf_counter()
     store = _open_store(store)
-    encoder = encoder if hasattr(encoder, "encode_passages") else make_encoder(encoder)
+    encoder = as_encoder(encoder)
     index_dir = Path(index_dir) if index_dir is not None else None
     revision, store_id = store.revision(), store.store_id()
     documents = {d["doc_id"]: d for d in store.documents()}
@@ -322,7 +322,7 @@ def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | s
     for i, text_hash in enumerate(hashes):
         vectors[i] = cache[text_hash]
 
-    staff = store.lexicon() if hasattr(store, "lexicon") else {}
+    staff = store.lexicon()
     lexicon = StaffLexicon.of(staff)
     sentence_tokens = [[lexicon.tokenize(normalize(s)) for s in clause["sentences"]] for clause in clauses]
     clause_tokens = [lexicon.tokenize(normalize(clause["title"])) + [t for s in sents for t in s]
@@ -345,7 +345,7 @@ def build_index(store, index_dir: str | Path | None = None, encoder: Encoder | s
     return index
 
 
-def is_current(meta: dict, store) -> bool:
+def is_current(meta: dict, store: ClauseSource) -> bool:
     """The index reflects the store: same store, same revision (or same content), same lexicon."""
     if meta.get("format") != FORMAT_VERSION or meta.get("lexicon_hash") != lexicon_hash():
         return False
@@ -354,7 +354,7 @@ def is_current(meta: dict, store) -> bool:
     return meta.get("revision") == store.revision() or meta.get("content_hash") == store.content_hash()
 
 
-def load_or_build_index(store, index_dir: str | Path | None, encoder: Encoder,
+def load_or_build_index(store: ClauseSource, index_dir: str | Path | None, encoder: Encoder,
                         rebuild_on_mismatch: bool = False) -> PolicyIndex:
     """The index at index_dir if it is current; else built (re-using vectors of unchanged chunks) and saved.
     An index built with another encoder raises IndexEncoderMismatch unless rebuild_on_mismatch."""

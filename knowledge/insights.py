@@ -14,7 +14,7 @@ from typing import Any
 from bot.masking import mask
 
 from .drafts import read_state, write_audit
-from .store import Store
+from .store import Store, inserted_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS question_log (
@@ -72,7 +72,7 @@ class Insights:
                 (self.clock().isoformat(timespec="seconds"), sender, mask(question)[:2000],
                  mask("\n".join(answer.get("parts") or []))[:4000], int(bool(answer.get("answerable"))),
                  json.dumps([c.get("clause_id") for c in citations], ensure_ascii=False), topic))
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     # -- lists ------------------------------------------------------------------------------------
     def feedback(self, kind: str, page: int = 1, per_page: int = 50) -> dict:

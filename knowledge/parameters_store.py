@@ -163,7 +163,9 @@ def quote_problems(parameters: ParameterSet, rules: Rules | None,
         if problem:
             problems.append({"parameter": name, "clause_id": reference["clause_id"],
                              "quote": reference["quote"], "reason": problem})
-    for rule in (rules.entitlements if rules else []):
+    if rules is None:
+        return problems
+    for rule in rules.entitlements:
         clause_id = rules.articles[rule["article"]]["clause_id"]
         problem = _quote_problem(clause_id, rule["quote"], clause_text)
         if problem:
@@ -212,7 +214,6 @@ class PublishedEntitlementEngine(EntitlementEngine):
         self.store = store
         self.follow_seconds = follow_seconds
         self.parameters_dir, self.rules_path = PARAMETERS_DIR, RULES_FILE
-        self._state = None
         self._revision = -1
         self._checked = 0.0
         self._lock = threading.Lock()

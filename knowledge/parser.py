@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from typing import Any
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -105,7 +106,7 @@ class Document:
     clauses: list[Clause] = field(default_factory=list)
 
     def to_dict(self, with_clauses: bool = True) -> dict:
-        data = {"doc_id": self.doc_id, "number": self.number, "issuer": self.issuer,
+        data: dict[str, Any] = {"doc_id": self.doc_id, "number": self.number, "issuer": self.issuer,
                 "date": self.date.isoformat() if self.date else None, "title": self.title}
         if with_clauses:
             data["clauses"] = [c.to_dict() for c in self.clauses]
@@ -253,7 +254,7 @@ def _split_front_matter(lines: list[str]) -> tuple[dict, list[str]]:
 
 def _split_tail(lines: list[str]) -> tuple[list[str], dict]:
     """Cut the signature, date, 抄送 and 印发 lines off the body; return the signature facts."""
-    tail = {"issuer": "", "date": None}
+    tail: dict[str, Any] = {"issuer": "", "date": None}
     for i, line in enumerate(lines):
         date_match = _DATE_ONLY.match(convert_numerals(line))
         if date_match or _TAIL_START.search(line):

@@ -20,7 +20,6 @@ from knowledge.entitlement_request import OPTIONAL_FACTS
 from knowledge.textnorm import normalize
 
 TERMS_FILE = Path(__file__).resolve().parent / "profile_terms.yaml"
-RULES_FILE = Path(__file__).resolve().parent / "rules.yaml"  # the contract names and their wording
 _PUNCTUATION = re.compile(r"[\s,，.。!！?？;；:：、~～…\"'“”‘’()（）\[\]【】]+")
 
 
@@ -87,10 +86,10 @@ class Terms:
     denials: dict[str, dict[str, _Matcher]]  # "groups" → name → statements that rule it out
 
 
-@functools.lru_cache(maxsize=2)
-def labels(kind: str) -> dict[str, str]:
-    """Contract name → the document's wording, for "groups" or "activities" (from knowledge/rules.yaml)."""
-    return dict(yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))[kind])
+def known_names(kind: str) -> frozenset[str]:
+    """The contract names the reader recognises, for "groups" or "activities" (profile_terms.yaml; a test
+    keeps them equal to the names of knowledge/rules.yaml)."""
+    return frozenset(load_terms().vocabularies[kind])
 
 
 def _patterns(entries: list[str]) -> list[re.Pattern]:
@@ -138,8 +137,8 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
     for _, _, start, end, kind, name in sorted(candidates, reverse=True):
         if not any(start < other_end and other_start < end for other_start, other_end, _, _ in taken):
             taken.append((start, end, kind, name))
-    named = {kind: [] for kind in terms.vocabularies}
-    denied = {kind: [] for kind in terms.vocabularies}
+    named: dict[str, list[str]] = {kind: [] for kind in terms.vocabularies}
+    denied: dict[str, list[str]] = {kind: [] for kind in terms.vocabularies}
     for start, _, kind, name in sorted(taken):  # in the order the user said them
         target = denied if terms.negation.search(text[:start]) or kind.startswith("!") else named
         kind = kind.lstrip("!")
@@ -166,9 +165,9 @@ def _age(text: str, expecting_age: bool, terms: Terms, today: datetime.date,
             if not terms.negation.search(text[:match.start()]):
                 return float(match.group(1))
     for pattern in terms.birth_year_patterns:
-        match = pattern.search(text)
-        if match:
-            year = int(match.group(1))
+        born = pattern.search(text)
+        if born:
+            year = int(born.group(1))
             if year < 100:
                 year += 1900 if year > today.year % 100 else 2000
             return float(today.year - year)

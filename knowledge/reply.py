@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import yaml
@@ -30,7 +31,8 @@ from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
 from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit,
                        relevant_rules)
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
-from .search import Hit, SearchResult, asked_details, has_evidence, split_question
+from .question_details import asked_details, has_evidence
+from .search import Hit, PartResult, SearchResult, split_question
 from .textnorm import normalize
 from .tokenize import tokenize
 
@@ -183,7 +185,7 @@ def is_follow_up(normalized: str, context: Context, terms: dict | None = None) -
 
 def message_facts(update: ProfileUpdate) -> dict:
     """The facts one message states, as contract names (what the screening slots hold)."""
-    facts = {}
+    facts: dict[str, Any] = {}
     if update.age is not None:
         facts["age"] = update.age
     if update.groups:
@@ -396,6 +398,8 @@ def topic_rules(context: Context, engine) -> list[dict]:
 def asks_about_a_condition(normalized: str, context: Context, engine) -> bool:
     """"对年龄有要求吗" while an entitlement that compares the age is under discussion."""
     rules = getattr(engine, "rules", None)
+    if rules is None:
+        return False
     text = normalized.lower()
     for rule in topic_rules(context, engine):
         for condition in rule["conditions"]:
@@ -432,7 +436,8 @@ def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult 
     ranked = [hit.clause_id for hit in own.hits] if own is not None and len(topic_clauses) > 1 else []
     order = sorted(topic_clauses, key=lambda c: (ranked.index(c) if c in ranked else len(ranked),
                                                  topic_clauses.index(c)))
-    for item in [result, *(result.by_part or [])]:
+    items: list[SearchResult | PartResult] = [result, *(result.by_part or [])]
+    for item in items:
         on_topic = sorted((hit for hit in item.hits if hit.clause_id in topic_clauses),
                           key=lambda hit: order.index(hit.clause_id))
         if on_topic:
@@ -484,7 +489,8 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
     blocks, bubbles, citations, clauses, seen = [], [], [], [], set()
     personal = offer = False
     multi = len(parts) > 1 and not topic  # a follow-up is one question about the topic
-    for part in parts or [None]:
+    each: list[PartResult | None] = [*parts] or [None]
+    for part in each:
         hits = part.hits if part else result.hits
         answerable = part.answerable if part else result.answerable
         text = part.text if part else result.normalized
@@ -506,7 +512,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         lead = headline(text if multi else question, hit, context, topic)
         note = no_requirement_note(stated or {}, lead.entitlements, context.engine, lead.sentence) \
             if topic and lead else ""
-        if note:  # "我55了，有影响没" about a loan with no age limit
+        if note and lead:  # "我55了，有影响没" about a loan with no age limit
             lead.sentence = f"{note}。{lead.sentence}"
         block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
                              lead.sentence if lead else "")

@@ -25,20 +25,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from . import answerability, ranking
-from .encoders import Encoder, make_encoder
+from .encoders import Encoder, as_encoder
 from .index import PolicyIndex, build_index, is_current, load_or_build_index
-# asked_details and has_evidence are read from here by knowledge/reply.py and knowledge/headline.py.
-from .question_details import asked_details, has_evidence  # noqa: F401
 from .search_config import SearchConfig
-from .store import Store, seed_store
+from .store import ClauseSource, Store, seed_store
 from .textnorm import normalize
 from .tokenize import tokenize
 
 logger = logging.getLogger(__name__)
+# The store a Searcher reads: the service's Store, or a draft's StateView in the impact preview.
+StoreT = TypeVar("StoreT", bound=ClauseSource)
 
 
 @dataclass
@@ -86,8 +87,8 @@ class SearchResult:
     by_part: list[PartResult] = field(default_factory=list)  # per question, in message order
 
 
-class Searcher:
-    def __init__(self, store: Store, index_dir: str | Path | None, encoder: Encoder,
+class Searcher(Generic[StoreT]):
+    def __init__(self, store: StoreT, index_dir: str | Path | None, encoder: Encoder,
                  index: PolicyIndex, config: SearchConfig | None = None):
         self.store = store
         self.index_dir = Path(index_dir) if index_dir is not None else None
@@ -220,7 +221,7 @@ def _has_words(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 def load_searcher(store_path: str | Path, index_dir: str | Path | None,
                   encoder: Encoder | str | None = None, seed: bool = True,
-                  rebuild_on_mismatch: bool = False, config: SearchConfig | None = None) -> Searcher:
+                  rebuild_on_mismatch: bool = False, config: SearchConfig | None = None) -> Searcher[Store]:
     """Open the store (seeding it from knowledge/data/*.txt if empty), then load the index from
     index_dir if it is current, else build it (re-using vectors of unchanged chunks) and save it.
 
@@ -230,7 +231,7 @@ def load_searcher(store_path: str | Path, index_dir: str | Path | None,
     if seed and not store.documents():
         added = seed_store(store)
         logger.info("seeded knowledge store %s with %s", store.path, ", ".join(added) or "nothing")
-    encoder = encoder if hasattr(encoder, "encode_queries") else make_encoder(encoder)
+    encoder = as_encoder(encoder)
     index = load_or_build_index(store, index_dir, encoder, rebuild_on_mismatch)
     searcher = Searcher(store, index_dir, encoder, index, config)
     searcher.warm_up()

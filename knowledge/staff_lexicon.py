@@ -71,10 +71,10 @@ class StaffLexicon:
 
     @classmethod
     def of(cls, entries: dict[str, dict] | None) -> "StaffLexicon":
-        entries = (entries or {}).values()
-        synonyms = tuple(sorted(((e["key"], tuple(e["terms"])) for e in entries if e["kind"] == "synonym"),
+        listed = list((entries or {}).values())
+        synonyms = tuple(sorted(((e["key"], tuple(e["terms"])) for e in listed if e["kind"] == "synonym"),
                                 key=lambda s: (-len(s[0]), s[0])))
-        terms = tuple(sorted({e["key"] for e in entries if e["kind"] == "term"}, key=lambda t: (-len(t), t)))
+        terms = tuple(sorted({e["key"] for e in listed if e["kind"] == "term"}, key=lambda t: (-len(t), t)))
         phrases = sorted({key for key, _ in synonyms} | set(terms), key=lambda p: (-len(p), p))
         pattern = re.compile("(" + "|".join(map(re.escape, phrases)) + ")") if phrases else None
         return cls(synonyms, terms, pattern)

@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Protocol
 
 from .parser import Amount, Clause, Document, TimeLimit, analyze_clause_text, parse_file
 
@@ -57,6 +57,26 @@ def lexicon_rows(db: sqlite3.Connection) -> dict[str, dict]:
 
 class ClauseNotFound(KeyError):
     pass
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id of the row an INSERT just wrote."""
+    if cursor.lastrowid is None:
+        raise sqlite3.DatabaseError("the statement inserted no row")
+    return cursor.lastrowid
+
+
+class ClauseSource(Protocol):
+    """What building an index and searching read of a Store; a draft's StateView (knowledge.drafts) reads alike."""
+
+    def revision(self) -> int: ...
+    def store_id(self) -> str: ...
+    def state(self) -> tuple[str, int]: ...
+    def content_hash(self) -> str: ...
+    def lexicon(self) -> dict[str, dict]: ...
+    def documents(self) -> list[dict]: ...
+    def clause(self, clause_id: str) -> StoredClause | None: ...
+    def clauses(self, active_only: bool = True, doc_id: str | None = None) -> list[StoredClause]: ...
 
 
 @dataclass
@@ -357,10 +377,11 @@ class Store:
                 "channel) VALUES (?,?,?,?,?,?,?,?)",
                 (_now(), sender, question, answer, json.dumps(list(clause_ids), ensure_ascii=False),
                  str(rating), comment, channel))
-            return int(cursor.lastrowid)
+            return inserted_id(cursor)
 
     def feedback(self, limit: int = 100, rating: str | None = None) -> list[dict]:
-        query, params = "SELECT * FROM feedback", ()
+        query = "SELECT * FROM feedback"
+        params: tuple[str, ...] = ()
         if rating:
             query, params = query + " WHERE rating=?", (rating,)
         with self._connect() as db:

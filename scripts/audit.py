@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
-# Each runtime's test lock holds every pin of its runtime lock (tests/test_requirements.py): auditing those two
-# covers all four.
+# Each runtime's test lock holds every pin of its runtime lock (and test.lock every pin of st.lock;
+# tests/test_requirements.py): auditing those two covers all five.
 LOCKS = [PROJECT / "requirements" / "test.lock", PROJECT / "requirements" / "rasa-test.lock"]
 ACCEPTED = PROJECT / "requirements" / "audit-accepted.txt"
 PIP_AUDIT = PROJECT / ".venv" / "app" / "bin" / "pip-audit"

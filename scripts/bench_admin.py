@@ -6,6 +6,10 @@ staff account publishes a synthetic 200-clause document (draft → add document 
 service's live index includes it. Reports failures, p50/p95 idle and under load, their ratio, and how
 long the document took from publish to live.
 
+Every search is a distinct question by default (the tuning questions, each asked in many wordings): the
+service caches query vectors (service/caching.py), so a repeated list would let the load phase hit the
+cache the idle phase filled and flatter the ratio. --repeat-questions cycles the plain list instead.
+
     .venv/app/bin/python scripts/bench_admin.py              # starts its own service on a free port
     .venv/app/bin/python scripts/bench_admin.py --url http://127.0.0.1:8000 --token TOKEN
 
@@ -76,6 +80,19 @@ def questions() -> list[str]:
     return [item["q"] for item in data["questions"]]
 
 
+OPENINGS = ("", "请问", "想问下，", "咨询一下：", "你好，", "麻烦问一下，", "我想了解：", "打扰一下，")
+CLOSINGS = ("", "？", "呢", "，谢谢", "，麻烦告诉我", "，急")
+
+
+def distinct_questions() -> list[str]:
+    """Each tuning question in every opening × closing: ≈ 48 wordings each, all different strings, so no
+    search finds its query vector already cached. The bases alternate, so neighbours differ in topic."""
+    bases = questions()
+    wordings = (f"{opening}{base.rstrip('？?')}{closing}" for opening in OPENINGS for closing in CLOSINGS
+                for base in bases)
+    return list(dict.fromkeys(wordings))
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
@@ -85,6 +102,7 @@ class Load:
     """Searches at a fixed rate from a small thread pool; records (start, seconds, ok) per search."""
 
     def __init__(self, url: str, rate: float, texts: list[str]):
+        """`texts` are asked in order, from the start again after the last (then repeated questions)."""
         self.url, self.interval, self.texts = url, 1.0 / rate, texts
         self.records: list[tuple[float, float, bool]] = []
         self._stop = threading.Event()
@@ -156,10 +174,12 @@ def wait_live(url: str, headers: dict, revision: int, timeout: float) -> bool:
 
 
 def measure(url: str, headers: dict, rate: float = 20.0, idle_seconds: float = 10.0, clauses: int = 200,
-            doc_id: str | None = None, live_timeout: float = 300.0) -> dict:
-    """Idle phase, then the document load; returns the figures (and retires nothing: the caller may)."""
+            doc_id: str | None = None, live_timeout: float = 300.0, distinct: bool = True) -> dict:
+    """Idle phase, then the document load; returns the figures (and retires nothing: the caller may).
+    `distinct`: every search a question not asked before in the run (see the module's doc)."""
     doc_id = doc_id or f"bench-{secrets.token_hex(3)}"
-    load = Load(url, rate, questions()).start()
+    texts = distinct_questions() if distinct else questions()
+    load = Load(url, rate, texts).start()
     try:
         time.sleep(idle_seconds)
         load_started = time.monotonic()
@@ -173,7 +193,9 @@ def measure(url: str, headers: dict, rate: float = 20.0, idle_seconds: float = 1
         load.stop()
     idle = summary(load.between(0, load_started))
     during = summary(load.between(load_started, load_ended))
+    asked = len(load.records)
     return {"rate_per_s": rate, "clauses": clauses, "doc_id": doc_id, "release": release["id"],
+            "distinct_questions": min(asked, len(texts)), "repeated_questions": max(0, asked - len(texts)),
             "publish_seconds": round(published - load_started, 2), "live_seconds": round(live - load_started, 2),
             "live": live_revision(url, headers) >= release["revision"],
             "idle": idle, "during_load": during,
@@ -206,6 +228,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=20.0), parser.add_argument("--clauses", type=int, default=200)
     parser.add_argument("--idle-seconds", type=float, default=10.0)
     parser.add_argument("--live-timeout", type=float, default=300.0, help="stop waiting for the document after this")
+    parser.add_argument("--repeat-questions", action="store_true",
+                        help="cycle the tuning questions as they are (repeats hit the query-vector cache)")
     args = parser.parse_args()
     process = None
     url, token = args.url, args.token
@@ -214,7 +238,7 @@ def main() -> int:
         process, url = start_service(Path(tempfile.mkdtemp(prefix="bench-admin-")), token)
     try:
         figures = measure(url, {"Authorization": f"Bearer {token}"}, args.rate, args.idle_seconds, args.clauses,
-                          live_timeout=args.live_timeout)
+                          live_timeout=args.live_timeout, distinct=not args.repeat_questions)
     finally:
         if process:
             process.terminate()

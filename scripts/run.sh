@@ -3,16 +3,17 @@
 # answers, prints the URLs and where each log is; Ctrl-C stops everything.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-: "${RASA_PORT:=5005}" "${ACTIONS_PORT:=5055}" "${SERVICE_PORT:=8000}" "${POLICY_VAR_DIR:=$PWD/var}"
-export RASA_PORT ACTIONS_PORT SERVICE_PORT POLICY_VAR_DIR
+# Ports, hosts, stores and the environment of each program: deploy/render.py (from the environment, its defaults).
 # The Rasa HTTP API can replace the model and read every conversation: only with a token. The handoff
 # queue needs it (it reads transcripts and pauses the bot), so without RASA_AUTH_TOKEN each run makes one.
 if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   RASA_AUTH_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 fi
 export RASA_AUTH_TOKEN
-conf=$(.venv/app/bin/python -m deploy.render) || exit 1   # endpoints + supervisord.conf from the environment
-logs="$POLICY_VAR_DIR/log"
+# writes the endpoints and supervisord.conf, then names them: RUN_CONF, LOG_DIR, SERVICE_URL, ACTIONS_URL, RASA_URL
+rendered=$(.venv/app/bin/python -m deploy.render --shell) || exit 1
+eval "$rendered"
+conf=$RUN_CONF logs=$LOG_DIR
 
 .venv/app/bin/supervisord -c "$conf" &
 supervisor=$!
@@ -25,19 +26,19 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-scripts/wait-ready.sh "http://127.0.0.1:${SERVICE_PORT}/healthz" "policy service" \
-  && scripts/wait-ready.sh "http://127.0.0.1:${ACTIONS_PORT}/health" "action server" \
-  && scripts/wait-ready.sh "http://127.0.0.1:${RASA_PORT}/webhooks/rest/" "rasa server (loading the model takes ~50 s)" \
+scripts/wait-ready.sh "$SERVICE_URL/healthz" "policy service" \
+  && scripts/wait-ready.sh "$ACTIONS_URL/health" "action server" \
+  && scripts/wait-ready.sh "$RASA_URL/webhooks/rest/" "rasa server (loading the model takes ~50 s)" \
   || { echo "a service failed to start; see $logs/*.log"; exit 1; }
 
 cat <<MSG
 
 灵活就业政策助手 is up (supervised: a process that dies is restarted on its own):
-  web chat        http://127.0.0.1:${SERVICE_PORT}/
-  agent console   http://127.0.0.1:${SERVICE_PORT}/console   (first account: python -m service.users add NAME --role admin)
-  knowledge API   http://127.0.0.1:${SERVICE_PORT}/api/search?q=%E5%88%9B%E4%B8%9A%E6%8B%85%E4%BF%9D%E8%B4%B7%E6%AC%BE  (q=创业担保贷款)
-  Rasa REST       http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook
-  action server   http://127.0.0.1:${ACTIONS_PORT}/health  (loopback only: reachable from Rasa, not from outside)
+  web chat        $SERVICE_URL/
+  agent console   $SERVICE_URL/console   (first account: python -m service.users add NAME --role admin)
+  knowledge API   $SERVICE_URL/api/search?q=%E5%88%9B%E4%B8%9A%E6%8B%85%E4%BF%9D%E8%B4%B7%E6%AC%BE  (q=创业担保贷款)
+  Rasa REST       $RASA_URL/webhooks/rest/webhook
+  action server   $ACTIONS_URL/health  (loopback only: reachable from Rasa, not from outside)
 Logs:
   policy service  $logs/service.log
   action server   $logs/actions.log

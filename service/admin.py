@@ -12,16 +12,16 @@ import asyncio
 import datetime as dt
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from knowledge.drafts import DraftError, Drafts, StaleEdit, read_state
 from knowledge.impact import ImpactPreview
 from knowledge.insights import Insights
 from knowledge.parameters_store import PublishedEntitlementEngine, published_quote_problems
 from service import core
-from service.errors import refusal
+from service.errors import json_error, refusal
 from service import openapi
 from service.auth import editor_name, require_role
 from service.documents import DocumentError, document_preview, text_of_upload
@@ -74,10 +74,12 @@ def based_on(body: dict) -> int | None:
     return value
 
 
-def text_field(body: dict, field: str, limit: int = 20_000, required: bool = True) -> str | None:
+def optional_text_field(body: dict, field: str, limit: int = 20_000) -> str | None:
+    return None if body.get(field) is None else text_field(body, field, limit)
+
+
+def text_field(body: dict, field: str, limit: int = 20_000) -> str:
     value = body.get(field)
-    if value is None and not required:
-        return None
     if not isinstance(value, str) or not value.strip():
         raise _refusal(400, f'字段 "{field}" 必须是非空文字', field=field)
     if len(value) > limit:
@@ -102,14 +104,14 @@ def ok(data, status: int = 200) -> web.Response:
 @require_role("staff")
 async def list_drafts(request: web.Request) -> web.Response:
     status = request.query.get("status")
-    return ok({"drafts": await in_admin(request, request.app[DRAFTS].list, status),
+    return ok({"drafts": await in_admin(request, request.app[DRAFTS].list_drafts, status),
                "review_required": request.app[DRAFTS].review_required})
 
 
 @require_role("staff")
 async def create_draft(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
-    title = text_field(body, "title", 200, required=False) or ""
+    title = optional_text_field(body, "title", 200) or ""
     return ok(await in_admin(request, request.app[DRAFTS].create, editor_name(request), title), 201)
 
 
@@ -137,7 +139,7 @@ async def draft_diff(request: web.Request) -> web.Response:
 @require_role("staff")
 async def edit_clause(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
-    text = text_field(body, "text", required=False)
+    text = optional_text_field(body, "text")
     active = body.get("active")
     if active is not None and not isinstance(active, bool):
         raise _refusal(400, '字段 "active" 必须是 true 或 false', field="active")
@@ -318,6 +320,8 @@ async def read_multipart_upload(request: web.Request) -> tuple[dict, str]:
     fields, text = {}, None
     try:
         async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                raise _refusal(400, "multipart 表单不能嵌套")
             if part.name == "file":
                 data = await part.read(decode=False)
                 if len(data) > MAX_DOCUMENT_BYTES:
@@ -455,7 +459,7 @@ async def start_admin(app: web.Application) -> None:
     try:  # the builder process is ready before the service answers: the first publish does not wait for it
         await asyncio.wrap_future(builder.warm())
     except Exception:
-        core.logger.exception("index builder process did not start; publishes will retry it")
+        logger.exception("index builder process did not start; publishes will retry it")
     keeper = IndexKeeper(searcher, engine, builder)
     for listener in app[PENDING_LISTENERS]:
         keeper.on_published(listener)
@@ -481,7 +485,7 @@ async def public_document(request: web.Request) -> web.Response:
     doc_id, store = request.match_info["doc_id"], request.app[core.SEARCHER].store
     document = store.document(doc_id)
     if document is None or not document.get("active", True):
-        return core.json_error(404, "no such document")
+        return json_error(404, "no such document")
     return ok({**document, "clauses": [{"clause_id": c.clause_id, "article": c.article, "title": c.title,
                                         "text": c.text, "version": c.version, "departments": c.departments}
                                        for c in store.clauses(doc_id=doc_id)]})
@@ -491,12 +495,16 @@ def record_answers(app: web.Application):
     """The answer route's hook: log the question (masked) in the admin thread, off the request path."""
     def hook(question: str, answer: dict, sender: str) -> None:
         future = app[ADMIN_EXECUTOR].submit(app[INSIGHTS].record_answer, question, answer, sender)
-        future.add_done_callback(lambda done: done.exception() and logger.warning(
-            "question not logged: %s", done.exception()))
+        future.add_done_callback(warn_if_failed)
     return hook
 
 
-STAFF = [{"staffToken": []}, {"sessionCookie": []}]  # an account with role staff or above
+def warn_if_failed(done: Future) -> None:
+    if done.exception() is not None:
+        logger.warning("question not logged: %s", done.exception())
+
+
+STAFF = openapi.ACCOUNT_SECURITY  # an account with role staff or above
 _ID = {"type": "string"}
 _VERSION = {"type": "integer", "description": "the version the editor saw (a stale one gets 409)"}
 # (method, path, handler, summary, request body properties or None, required body fields)

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from bot.masking import mask
-from knowledge import entitlements
+from bot.pseudonym import pseudonym
+from knowledge.entitlement_parameters import ParameterError
+from knowledge.entitlement_request import RequestError
+from knowledge.entitlements import EntitlementEngine
 from knowledge.citations import complete_cards
 from knowledge.decision import NluHint
 from knowledge.reply import Context, respond
@@ -20,8 +23,9 @@ from service.admin import add_admin_routes
 from service.auth import require_role, setup_auth
 from service.console import add_console_routes
 from service.core import (ANSWER_HOOKS, CHAT_SECRET, ENGINE, EXECUTOR, MAX_JSON_BYTES, MAX_K, MAX_PUBLIC_JSON_BYTES,
-                          MAX_QUERY_CHARS, SEARCHER, SETTINGS, STATIC_DIR, in_worker, json_error, plain,
+                          MAX_QUERY_CHARS, SEARCHER, SETTINGS, STATIC_DIR, in_worker, plain,
                           read_json_object, read_query, searcher_of, with_citations)
+from service.errors import json_error
 from service.handoff_routes import add_handoff_routes, wechat_push_from_env
 from service.staff import add_staff_routes
 from service import identity, limits, openapi
@@ -105,7 +109,7 @@ def read_context(raw) -> Context:
     question, clauses, facts = raw.get("question") or "", raw.get("clauses") or [], raw.get("facts") or {}
     if not isinstance(question, str) or not isinstance(clauses, list) or not isinstance(facts, dict):
         raise ValueError('"context" has the wrong shape: {"question": str, "clauses": [str], "facts": {}}')
-    known = {}
+    known: dict[str, Any] = {}
     if isinstance(facts.get("age"), (int, float)) and not isinstance(facts.get("age"), bool):
         known["age"] = float(facts["age"])
     for key in ("groups", "activities"):
@@ -114,7 +118,7 @@ def read_context(raw) -> Context:
     return Context(question[:MAX_QUERY_CHARS], [str(c) for c in clauses][:10], known)
 
 
-def cites_entitlement_clause(engine: entitlements.EntitlementEngine, citations: list[dict]) -> bool:
+def cites_entitlement_clause(engine: EntitlementEngine, citations: list[dict]) -> bool:
     """The answer quotes a clause the entitlement calculator covers: worth offering a personal screening."""
     covered = {article["clause_id"] for article in engine.rules.articles.values()}
     return any(citation.get("clause_id") in covered for citation in citations)
@@ -136,13 +140,21 @@ async def entitlements_route(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     try:
         result = request.app[ENGINE].evaluate(body)
-    except entitlements.RequestError as error:
+    except RequestError as error:
         return json_error(400, error.message, field=error.field)
     return web.json_response(plain(with_citations(request.app, result)))
 
 
+async def screening_wording(request: web.Request) -> web.Response:
+    """The document's wording of each group and activity contract name, from the rules in force: what the
+    chat's screening says back ("好的，记下了：农民工"). Follows publishes and /api/admin/reload."""
+    rules = request.app[ENGINE].rules
+    return web.json_response({"groups": dict(rules.groups), "activities": dict(rules.activities)})
+
+
 def sender_hash(sender) -> str:
-    return hashlib.sha256(str(sender).encode()).hexdigest()[:16] if sender else ""
+    """What is stored of the sender a record came from: its pseudonym (bot.pseudonym), "" when none was given."""
+    return pseudonym(str(sender)) if sender else ""
 
 
 MAX_CLAUSE_IDS = 20
@@ -207,9 +219,9 @@ async def ask_rasa(settings: Settings, chat_id: str, message: str) -> web.Respon
         logger.warning("rasa unreachable or late: %s", error or type(error).__name__)
         return json_error(503, CHAT_UNAVAILABLE, messages=[])
     if reply.status >= 400:
-        error = payload.get("error") if isinstance(payload, dict) else None
+        reason = payload.get("error") if isinstance(payload, dict) else None
         messages = payload if isinstance(payload, list) else []  # 429: the channel's polite slow-down reply
-        return json_error(reply.status, error or CHAT_UNAVAILABLE, messages=messages)
+        return json_error(reply.status, reason or CHAT_UNAVAILABLE, messages=messages)
     return web.json_response({"messages": payload})
 
 
@@ -223,7 +235,7 @@ async def reload_knowledge(request: web.Request) -> web.Response:
     the YAML in git only seeds an empty store). The index follows the store by itself."""
     try:
         request.app[ENGINE].reload()
-    except (entitlements.ParameterError, ValueError) as error:
+    except (ParameterError, ValueError) as error:
         return json_error(400, f"parameters not reloaded: {error}")
     return web.json_response({"parameters": len(request.app[ENGINE].parameters),
                               "index": request.app[SEARCHER].describe()})
@@ -236,7 +248,7 @@ async def load_knowledge(app: web.Application) -> None:
     app[SEARCHER] = await asyncio.get_running_loop().run_in_executor(
         app[EXECUTOR], lambda: load_searcher(settings.db_path, settings.index_dir, encoder=settings.encoder))
     app[SEARCHER].encoder = QueryVectorCache(app[SEARCHER].encoder)
-    app[ENGINE] = entitlements.EntitlementEngine(settings.parameters_dir)
+    app[ENGINE] = EntitlementEngine(settings.parameters_dir)
     app[CHAT_SECRET] = identity.load_secret(settings.db_path.parent)
     logger.info("knowledge loaded: %s", app[SEARCHER].describe())
 
@@ -274,6 +286,9 @@ OPENAPI_PATHS = {
                                           "activities": {"type": "array", "items": {"type": "string"}},
                                           "as_of": {"type": "string", "format": "date"}}),
         "responses": openapi.responses(200, None, 400, 413, 415)}},
+    "/api/entitlements/wording": {"get": {
+        "summary": "the document's wording of the group and activity names (rules in force)",
+        "responses": openapi.responses()}},
     "/api/feedback": {
         "post": {"summary": "feedback from the chat",
                  "requestBody": openapi.json_body({"kind": {"type": "string", "enum": list(FEEDBACK_KINDS)},
@@ -313,6 +328,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/clauses/{clause_id}", clause)
     app.router.add_get("/api/documents", documents)
     app.router.add_post("/api/entitlements", entitlements_route)
+    app.router.add_get("/api/entitlements/wording", screening_wording)
     app.router.add_post("/api/feedback", feedback)
     app.router.add_get("/api/feedback", recent_feedback)
     app.router.add_post("/api/admin/reload", reload_knowledge)

@@ -34,8 +34,8 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LEGACY_TOKEN = web.AppKey("legacy_staff_token", str)
 COOKIE_SECURE = web.AppKey("cookie_secure", bool)
-USER = web.RequestKey("user", object)        # the authenticated User, or None
-SESSION = web.RequestKey("session", object)  # the cookie Session (absent for bearer tokens)
+USER = web.RequestKey[Optional[User]]("user")  # the authenticated User, or None
+SESSION = web.RequestKey("session", Session)     # the cookie Session (absent for bearer tokens)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -108,14 +108,17 @@ def require_role(minimum: str, page: bool = False) -> Callable[[Handler], Handle
             if not user.has_role(minimum):
                 raise json_refusal(web.HTTPForbidden, f"role {minimum} or higher required")
             return await handler(request)
-        guarded.required_role = minimum  # type: ignore[attr-defined]  read by the OpenAPI document
+        # read by the OpenAPI document; a function attribute mypy cannot know of
+        guarded.required_role = minimum  # type: ignore[attr-defined]
         return guarded
     return decorate
 
 
 def current_user(request: web.Request) -> User:
     """The account of a request that passed @require_role."""
-    return request[USER]
+    user = request[USER]
+    assert user is not None  # @require_role refused the request otherwise
+    return user
 
 
 def editor_name(request: web.Request) -> str:

@@ -22,6 +22,7 @@ from knowledge.reply import respond
 from knowledge.textnorm import normalize
 from knowledge.tokenize import expand, tokenize
 from service import core
+from service import errors
 from service import openapi
 from service.auth import require_role
 from service.rasa_api import RASA, RasaUnavailable
@@ -104,7 +105,7 @@ async def search(request: web.Request) -> web.Response:
     try:
         k = max(1, min(core.MAX_K, int(request.query.get("k", "5"))))
     except ValueError:
-        return core.json_error(400, "parameter k must be an integer", field="k")
+        return errors.json_error(400, "parameter k must be an integer", field="k")
     return web.json_response(await core.in_worker(request, search_cards, request.app[core.SEARCHER], query, k))
 
 
@@ -135,7 +136,7 @@ async def article(request: web.Request) -> web.Response:
     store = request.app[core.SEARCHER].store
     found = await core.in_worker(request, article_in_context, store, request.match_info["clause_id"], today())
     if found is None:
-        return core.json_error(404, "no such clause")
+        return errors.json_error(404, "no such clause")
     return web.json_response(found)
 
 
@@ -158,7 +159,7 @@ async def answer(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
     question = body.get("q")
     if not isinstance(question, str) or not question.strip() or len(question) > core.MAX_QUERY_CHARS:
-        return core.json_error(400, f'field "q" must be 1-{core.MAX_QUERY_CHARS} characters', field="q")
+        return errors.json_error(400, f'field "q" must be 1-{core.MAX_QUERY_CHARS} characters', field="q")
     nlu, nlu_error = await nlu_hint(request, question)
 
     def compose():
@@ -224,7 +225,7 @@ async def calculate(request: web.Request) -> web.Response:
     try:
         result = core.plain(core.with_citations(request.app, engine.evaluate(body)))
     except RequestError as error:
-        return core.json_error(400, error.message, field=error.field)
+        return errors.json_error(400, error.message, field=error.field)
     result["summary"] = summary_text(calculator_form(engine), body, result)
     return web.json_response(result)
 
@@ -236,7 +237,7 @@ async def console_page(_: web.Request) -> web.FileResponse:
                                      "X-Frame-Options": "DENY"})
 
 
-AGENT = [{"staffToken": []}, {"sessionCookie": []}]  # any account with role agent or above
+AGENT = openapi.ACCOUNT_SECURITY  # any account with role agent or above
 _CLAUSE = {"name": "clause_id", "in": "path", "required": True, "schema": {"type": "string"}}
 OPENAPI_PATHS = {
     "/api/agent/me": {"get": {"summary": "agent: who is logged in, and the CSRF token for writes",

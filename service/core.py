@@ -10,25 +10,29 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, is_dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from aiohttp import web
 
 from bot.guard import MAX_CHARS
-from knowledge import entitlements
 from knowledge.citations import entitlement_citations
+from knowledge.entitlements import EntitlementEngine
+from knowledge.search import Searcher
+from knowledge.store import Store
 from service import limits
 from service.config import Settings
-from service.errors import json_error, refusal  # noqa: F401 (json_error: shared by the route modules)
+from service.errors import refusal
 
 MAX_QUERY_CHARS = MAX_CHARS  # one limit for every typed question (bot/guard.py)
 MAX_K = 20
 STATIC_DIR = Path(__file__).parent / "static"
 
 SETTINGS = web.AppKey("settings", Settings)
-SEARCHER = web.AppKey("searcher", object)
-ENGINE = web.AppKey("engine", entitlements.EntitlementEngine)
-# Called as hook(question, answer, sender hash) after each answer (the admin's question log).
-ANSWER_HOOKS = web.AppKey("answer_hooks", list)
+SEARCHER = web.AppKey[Searcher[Store]]("searcher")
+ENGINE = web.AppKey("engine", EntitlementEngine)  # the admin installs a PublishedEntitlementEngine
+# Called as hook(question, answer, sender pseudonym) after each answer (the admin's question log).
+AnswerHook = Callable[[str, dict, str], None]
+ANSWER_HOOKS = web.AppKey[list[AnswerHook]]("answer_hooks")
 # Search and encoding are CPU-bound: worker threads keep the event loop free. Two, one per core: the native
 # encoder serialises its own calls, while tokenising, BM25 and FAISS of another question run beside it.
 EXECUTOR = web.AppKey("executor", ThreadPoolExecutor)
@@ -46,7 +50,7 @@ def row_id(text: str) -> int | None:
 
 def plain(value):
     """Dataclasses (and lists of them) to JSON-ready dicts."""
-    if is_dataclass(value):
+    if is_dataclass(value) and not isinstance(value, type):
         return {key: plain(item) for key, item in asdict(value).items()}
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
@@ -78,7 +82,7 @@ async def in_worker(request: web.Request, function, *args):
     return await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], function, *args)
 
 
-def searcher_of(request: web.Request):
+def searcher_of(request: web.Request) -> Searcher[Store]:
     """The searcher. Never rebuilt on the request path: the IndexKeeper (service/publishing.py) swaps
     in a new index after each publish."""
     return request.app[SEARCHER]

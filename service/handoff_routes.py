@@ -13,6 +13,7 @@ polls; WeChat gets customer-service messages, only within 48 h of the citizen's 
 from __future__ import annotations
 
 import logging
+from typing import Any, Optional
 
 from aiohttp import web
 
@@ -30,7 +31,7 @@ from service.rasa_api import RASA, RasaApi, RasaUnavailable
 logger = logging.getLogger(__name__)
 
 QUEUE = web.AppKey("handoff_queue", HandoffQueue)
-WECHAT = web.AppKey("wechat_push", object)  # CustomerServiceApi, or None when not configured
+WECHAT = web.AppKey[Optional[CustomerServiceApi]]("wechat_push")  # None when WeChat is not configured
 WECHAT_WINDOW_S = 48 * 3600
 MAX_REPLY_CHARS = 1000  # WeChat text messages stay under 2048 bytes
 RESUME_NOTICE = "人工客服已结束本次服务，接下来由智能助手继续为您解答。还有问题可以直接问我。"
@@ -43,7 +44,7 @@ def queue_of(request: web.Request) -> HandoffQueue:
 
 
 def handoff_error(error: HandoffError) -> web.Response:
-    return core.json_error(error.status, error.message)
+    return errors.json_error(error.status, error.message)
 
 
 def handoff_id(request: web.Request) -> int:
@@ -59,7 +60,7 @@ async def file_handoff(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
     sender = body.get("sender")
     if not isinstance(sender, str) or not sender.strip() or len(sender) > 200:
-        return core.json_error(400, 'field "sender" is required (at most 200 characters)', field="sender")
+        return errors.json_error(400, 'field "sender" is required (at most 200 characters)', field="sender")
     queue = queue_of(request)
     handoff, created = queue.enqueue(sender, str(body.get("reason") or "user_request"),
                                      channel_of(sender, body.get("channel")), str(body.get("question") or ""))
@@ -86,7 +87,7 @@ async def agent_messages(request: web.Request) -> web.Response:
     try:
         after = max(0, int(request.query.get("after", "0")))
     except ValueError:
-        return core.json_error(400, "parameter after must be an integer", field="after")
+        return errors.json_error(400, "parameter after must be an integer", field="after")
     queue = queue_of(request)
     messages = queue.collect_polled(sender, after)
     handoff = queue.open_for(sender)
@@ -114,7 +115,7 @@ async def show_conversation(request: web.Request) -> web.Response:
         handoff = queue.require(handoff_id(request))
     except HandoffError as error:
         return handoff_error(error)
-    body = {"handoff": handoff.json(queue.clock(), queue.position(handoff)),
+    body: dict[str, Any] = {"handoff": handoff.json(queue.clock(), queue.position(handoff)),
             "outbox": [outbox_json(m) for m in queue.messages(handoff.id)], "transcript": [], "suggestions": None}
     try:
         conversation = await request.app[RASA].conversation(handoff.sender_id)
@@ -148,7 +149,7 @@ async def claim(request: web.Request) -> web.Response:
         await request.app[RASA].pause(handoff.sender_id)
     except RasaUnavailable as error:  # without the pause the bot would talk over the agent: give it back
         queue.unclaim(handoff.id)
-        return core.json_error(503, f"could not pause the bot for this conversation: {error}")
+        return errors.json_error(503, f"could not pause the bot for this conversation: {error}")
     logger.info("handoff %d claimed by %s", handoff.id, agent)
     return web.json_response({"handoff": handoff.json(queue.clock(), 0)})
 
@@ -169,7 +170,7 @@ async def reply(request: web.Request) -> web.Response:
     body = await core.read_json_object(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_REPLY_CHARS:
-        return core.json_error(400, f'field "text" must be 1-{MAX_REPLY_CHARS} characters', field="text")
+        return errors.json_error(400, f'field "text" must be 1-{MAX_REPLY_CHARS} characters', field="text")
     queue, agent = queue_of(request), current_user(request).username
     try:
         handoff = queue.held_by(handoff_id(request), agent)
@@ -200,7 +201,7 @@ async def resolve(request: web.Request) -> web.Response:
         await request.app[RASA].resume(handoff.sender_id, RESUME_NOTICE)
     except RasaUnavailable as error:
         logger.error("handoff %d resolved but the bot could not be resumed: %s", handoff.id, error)
-        return core.json_error(503, f"resolved, but the bot could not be resumed: {error}")
+        return errors.json_error(503, f"resolved, but the bot could not be resumed: {error}")
     notice = await deliver(request.app, queue.add_message(handoff, "bot", RESUME_NOTICE))
     logger.info("handoff %d resolved by %s", handoff.id, agent)
     return web.json_response({"handoff": handoff.json(queue.clock()), "notice": outbox_json(notice)})
@@ -212,9 +213,9 @@ async def retry(request: web.Request) -> web.Response:
     message_id = core.row_id(request.match_info["message_id"])
     message = None if message_id is None else queue.message(message_id)
     if message is None:
-        return core.json_error(404, "no such message")
+        return errors.json_error(404, "no such message")
     if message.status not in ("failed", "expired"):
-        return core.json_error(409, f"message is {message.status}")
+        return errors.json_error(409, f"message is {message.status}")
     return web.json_response({"message": outbox_json(await deliver(request.app, message))})
 
 
@@ -246,7 +247,7 @@ async def deliver(app: web.Application, message: OutboxMessage) -> OutboxMessage
     return queue.mark(message.id, "sent")
 
 
-def wechat_push_from_env():
+def wechat_push_from_env() -> CustomerServiceApi | None:
     """The customer-service API client when WeChat is configured for this service, else None."""
     from bot.wechat_config import WeChatConfigError, WeChatSettings
     try:
@@ -258,7 +259,7 @@ def wechat_push_from_env():
 
 
 _ID = {"name": "handoff_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_AGENT = [{"staffToken": []}, {"sessionCookie": []}]
+_AGENT = openapi.ACCOUNT_SECURITY
 
 
 def _agent_post(summary: str, body: dict | None = None, parameter: dict = _ID) -> dict:
@@ -296,7 +297,8 @@ OPENAPI_PATHS = {
 }
 
 
-def add_handoff_routes(app: web.Application, queue: HandoffQueue, rasa: RasaApi, wechat_push) -> None:
+def add_handoff_routes(app: web.Application, queue: HandoffQueue, rasa: RasaApi,
+                       wechat_push: CustomerServiceApi | None) -> None:
     app[QUEUE], app[RASA], app[WECHAT] = queue, rasa, wechat_push
     app.router.add_post("/api/handoff", file_handoff)
     app.router.add_get("/api/chat/agent-messages", agent_messages)

@@ -16,7 +16,9 @@ VERSION = "1.0"
 
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
          "required": ["error"]}
-STAFF_SECURITY = [{"staffToken": []}]
+STAFF_SECURITY: list[dict[str, list[str]]] = [{"staffToken": []}]
+# Signed in by token or session cookie (the route's @require_role says which role).
+ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"staffToken": []}, {"sessionCookie": []}]
 REQUIRED_TEXT = {"type": "string", "minLength": 1}
 CLAUSE_ID = {"name": "clause_id", "in": "path", "required": True,
              "schema": {"type": "string", "example": "baoji-2020-49:2.1"}}

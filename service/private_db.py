@@ -6,6 +6,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from knowledge.store import inserted_id
+
 
 class PrivateDatabase:
     def __init__(self, path: Path, schema: str):
@@ -27,4 +29,4 @@ class PrivateDatabase:
 
     def _insert(self, sql: str, args: tuple) -> int:
         with closing(self._connect()) as db, db:
-            return db.execute(sql, args).lastrowid
+            return inserted_id(db.execute(sql, args))

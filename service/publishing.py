@@ -71,6 +71,11 @@ def _build_in_worker(db_path: str, encoder_spec: str | None, index_dir: str, bat
     return index.meta
 
 
+def _resolve(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(True)
+
+
 class IndexBuilder:
     """Builds indexes in one long-lived worker process (started by warm() or the first build; its encoder
     loads once). KNOWLEDGE_BUILD_NICE (default 10) and KNOWLEDGE_BUILD_THREADS (default 1) tune it."""
@@ -78,8 +83,11 @@ class IndexBuilder:
     def __init__(self, db_path, encoder_spec: str | None, index_dir=None, nice: int = BUILD_NICE,
                  threads: int = BUILD_THREADS, batch_size: int = 16):
         self.db_path, self.encoder_spec = str(db_path), encoder_spec
-        self._tmp = None if index_dir is not None else tempfile.TemporaryDirectory(prefix="policy-index-")
-        self.index_dir = str(index_dir if index_dir is not None else self._tmp.name)
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        if index_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="policy-index-")
+            index_dir = self._tmp.name
+        self.index_dir = str(index_dir)
         self.nice, self.threads, self.batch_size = nice, threads, batch_size
         self._pool: ProcessPoolExecutor | None = None
 
@@ -194,7 +202,7 @@ class IndexKeeper:
             ready = [w for w in self._waiters if w[0] <= self._live]
         for _, loop, future in ready:
             try:
-                loop.call_soon_threadsafe(lambda f=future: f.done() or f.set_result(True))
+                loop.call_soon_threadsafe(_resolve, future)
             except RuntimeError:  # that loop has closed
                 pass
 

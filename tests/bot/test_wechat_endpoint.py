@@ -1,4 +1,9 @@
-"""The WeChat protocol end to end against a fake bot and the fake customer-service API (no Rasa needed)."""
+"""The WeChat protocol end to end against a fake bot and the fake customer-service API (no Rasa needed).
+
+The reply deadline runs on an injected clock: `endpoint` freezes it (every answer is in time), `late_endpoint`
+moves it a whole deadline at each reading (no answer is ever in time). Nothing here waits on real time:
+`endpoint.settle()` returns when every message's work and its customer-service messages are done.
+"""
 import asyncio
 import base64
 import logging
@@ -10,13 +15,25 @@ import pytest
 from bot.guard import NO_TEXT_REPLY
 from bot.text_split import utf8_len
 from bot.wechat_config import WeChatSettings
-from bot.wechat_endpoint import VOICE_NOT_RECOGNISED_REPLY, OpenIdRedactor, WeChatEndpoint, pseudonym
+from bot.wechat_endpoint import (VOICE_NOT_RECOGNISED_REPLY, OpenIdRedactor, WeChatEndpoint,
+                                 openid_pseudonym)
 from tests.support.fake_wechat_api import FakeWeChatApi
 from tests.support.wechat_client import WeChatServerSide, new_openid
 
 TOKEN, APP_ID, SECRET = "unit-token", "wx00unit00000000", "unit-secret"
 AES_KEY = base64.b64encode(os.urandom(32)).decode()[:-1]
-DEADLINE = 0.3
+DEADLINE = 4.5  # on the frozen clock only a stalled event loop could reach it
+
+
+class Clock:
+    """Monotonic seconds for the endpoint's deadline: frozen, or `step` seconds later at each reading."""
+
+    def __init__(self, step=0.0):
+        self.now, self.step = 1000.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
 
 
 class FakeBot:
@@ -51,12 +68,20 @@ def wechat():
     return WeChatServerSide(TOKEN, APP_ID, AES_KEY, "gh_unit")
 
 
+def unit_settings(fake_api):
+    return WeChatSettings.load(None, {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID,
+                                      "WECHAT_APP_SECRET": SECRET, "WECHAT_AES_KEY": AES_KEY,
+                                      "WECHAT_API_BASE": fake_api.url, "WECHAT_REPLY_DEADLINE": str(DEADLINE)})
+
+
 @pytest.fixture
 def endpoint(bot, fake_api):
-    settings = WeChatSettings.load(None, {"WECHAT_TOKEN": TOKEN, "WECHAT_APP_ID": APP_ID,
-                                          "WECHAT_APP_SECRET": SECRET, "WECHAT_AES_KEY": AES_KEY,
-                                          "WECHAT_API_BASE": fake_api.url, "WECHAT_REPLY_DEADLINE": str(DEADLINE)})
-    return WeChatEndpoint(settings, bot, follow_up_delay_s=0)
+    return WeChatEndpoint(unit_settings(fake_api), bot, follow_up_delay_s=0, clock=Clock())
+
+
+@pytest.fixture
+def late_endpoint(bot, fake_api):
+    return WeChatEndpoint(unit_settings(fake_api), bot, follow_up_delay_s=0, clock=Clock(step=DEADLINE))
 
 
 async def post(endpoint, wechat, xml, query=None):
@@ -65,11 +90,9 @@ async def post(endpoint, wechat, xml, query=None):
     return await endpoint.receive(query, body.encode())
 
 
-async def pushed(fake_api, openid, count, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while len(fake_api.messages_to(openid)) < count and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.2)  # and nothing more arrives
+async def pushed(endpoint, fake_api, openid):
+    """Every customer-service message the user got, once the endpoint has nothing left to send."""
+    await endpoint.settle()
     return [message.content for message in fake_api.messages_to(openid)]
 
 
@@ -187,34 +210,40 @@ async def test_same_msg_id_three_times_concurrently_is_processed_once(endpoint, 
     assert contents == {"答：创业担保贷款"}
 
 
-async def test_slow_answer_gets_success_then_one_customer_service_message(endpoint, wechat, bot, fake_api):
-    bot.delay = DEADLINE + 0.3
+async def test_late_answer_gets_success_then_one_customer_service_message(late_endpoint, wechat, bot, fake_api):
     openid = new_openid()
     xml = wechat.text(openid, "慢问题")
-    started = time.monotonic()
-    response = await post(endpoint, wechat, xml)
-    assert response.body == "success" and time.monotonic() - started < DEADLINE + 0.25
-    retry = await post(endpoint, wechat, xml)  # WeChat's retry of the same message
+    response = await post(late_endpoint, wechat, xml)
+    assert response.body == "success"
+    retry = await post(late_endpoint, wechat, xml)  # WeChat's retry of the same message
     assert retry.body == "success"
-    assert await pushed(fake_api, openid, 1) == ["答：慢问题"]
+    assert await pushed(late_endpoint, fake_api, openid) == ["答：慢问题"]
     assert len(bot.calls) == 1
 
 
-async def test_concurrent_copies_of_a_slow_message_push_once(endpoint, wechat, bot, fake_api):
-    bot.delay = DEADLINE + 0.2
+async def test_deadline_counts_from_the_requests_arrival(endpoint, wechat, bot, fake_api):
+    openid = new_openid()
+    arrived = endpoint.clock() - DEADLINE  # the channel read the body for a whole deadline
+    query, body = wechat.seal(wechat.signed_query(), wechat.text(openid, "慢问题"))
+    assert (await endpoint.receive(query, body.encode(), arrived)).body == "success"
+    assert await pushed(endpoint, fake_api, openid) == ["答：慢问题"]
+
+
+async def test_concurrent_copies_of_a_late_message_push_once(late_endpoint, wechat, bot, fake_api):
     openid = new_openid()
     xml = wechat.text(openid, "慢问题")
-    responses = await asyncio.gather(*(post(endpoint, wechat, xml) for _ in range(3)))
+    responses = await asyncio.gather(*(post(late_endpoint, wechat, xml) for _ in range(3)))
     assert {r.body for r in responses} == {"success"}
-    assert await pushed(fake_api, openid, 1) == ["答：慢问题"]
+    assert await pushed(late_endpoint, fake_api, openid) == ["答：慢问题"]
+    assert len(bot.calls) == 1
 
 
-async def test_no_late_answer_after_48_hours(endpoint, wechat, bot, fake_api):
-    bot.delay = DEADLINE + 0.1
+async def test_no_late_answer_after_48_hours(late_endpoint, wechat, bot, fake_api):
     openid = new_openid()
     xml = wechat.text(openid, "旧消息", create_time=int(time.time()) - 49 * 3600)
-    assert (await post(endpoint, wechat, xml)).body == "success"
-    assert await pushed(fake_api, openid, 1, timeout=0.6) == []
+    assert (await post(late_endpoint, wechat, xml)).body == "success"
+    assert await pushed(late_endpoint, fake_api, openid) == []
+    assert bot.calls == [(openid, "旧消息")]
 
 
 async def test_long_answer_first_part_passive_rest_via_customer_service(endpoint, wechat, bot, fake_api):
@@ -222,7 +251,7 @@ async def test_long_answer_first_part_passive_rest_via_customer_service(endpoint
     long_answer = "".join(f"第{n}句：创业担保贷款最高额度为20万元。" for n in range(1, 400))
     bot.answer = [{"text": long_answer}, {"text": "这个回答对您有帮助吗？"}]
     reply = wechat.reply((await post(endpoint, wechat, wechat.text(openid, "长问题"))).body)
-    rest = await pushed(fake_api, openid, 99, timeout=1.0)
+    rest = await pushed(endpoint, fake_api, openid)
     parts = [reply.content] + rest
     assert len(parts) > 2 and all(utf8_len(part) <= 2048 for part in parts)
     assert "".join(parts).replace("\n", "") == long_answer + "这个回答对您有帮助吗？"
@@ -233,7 +262,7 @@ async def test_handoff_transfers_to_customer_service(endpoint, wechat, bot, fake
     bot.answer = [{"text": "好的，已为您转接人工客服。"}, {"custom": {"handoff": True}}]
     reply = wechat.reply((await post(endpoint, wechat, wechat.text(openid, "转人工"))).body)
     assert reply.type == "transfer_customer_service"
-    assert await pushed(fake_api, openid, 1) == ["好的，已为您转接人工客服。"]
+    assert await pushed(endpoint, fake_api, openid) == ["好的，已为您转接人工客服。"]
 
 
 async def test_safe_mode_round_trip(endpoint, wechat, bot):
@@ -244,15 +273,16 @@ async def test_safe_mode_round_trip(endpoint, wechat, bot):
     assert reply.content == "答：加密的问题" and reply.target == openid
 
 
-async def test_openid_never_appears_in_logs(endpoint, wechat, bot, caplog):
+async def test_openid_never_appears_in_logs(endpoint, late_endpoint, wechat, bot, caplog):
     caplog.set_level(logging.DEBUG)
     openid = new_openid()
     bot.fail = True
     await post(endpoint, wechat, wechat.text(openid, "你好"))
-    bot.fail, bot.delay = False, DEADLINE + 0.1
-    await post(endpoint, wechat, wechat.text(openid, "慢"))
-    await asyncio.sleep(0.3)
-    assert caplog.records and openid not in caplog.text
+    bot.fail = False
+    await post(late_endpoint, wechat, wechat.text(openid, "慢"))
+    await late_endpoint.settle()
+    assert "not ready in time" in caplog.text and "failed" in caplog.text
+    assert openid not in caplog.text
 
 
 def test_access_log_lines_show_a_pseudonym_instead_of_the_openid():
@@ -260,7 +290,7 @@ def test_access_log_lines_show_a_pseudonym_instead_of_the_openid():
     record = logging.LogRecord("sanic.access", logging.INFO, __file__, 1, "", None, None)
     record.request = f"POST http://h/webhooks/wechat/webhook?signature=x&openid={openid}&nonce=1"
     assert OpenIdRedactor().filter(record)
-    assert openid not in record.request and f"openid={pseudonym(openid)}&nonce=1" in record.request
+    assert openid not in record.request and f"openid={openid_pseudonym(openid)}&nonce=1" in record.request
 
 
 # --- replay protection ------------------------------------------------------------------------------

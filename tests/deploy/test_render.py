@@ -1,7 +1,10 @@
 """deploy/render.py: the run's endpoints and supervisord configuration come from the environment."""
 import configparser
+import shlex
+import subprocess
+import sys
 
-from deploy.render import RunConfig, endpoints_yaml, supervisord_conf
+from deploy.render import PROJECT, RunConfig, endpoints_yaml, program_environments, runtime_environment, supervisord_conf
 
 
 def config(tmp_path, **env):
@@ -48,3 +51,27 @@ def test_web_chat_proxy_token_is_shared_by_service_and_rasa_only(tmp_path):
     assert 'CHAT_PROXY_TOKEN="s3cret"' in parsed["program:service"]["environment"]
     assert 'CHAT_PROXY_TOKEN="s3cret"' in parsed["program:rasa"]["environment"]
     assert "CHAT_PROXY_TOKEN" not in parsed["program:actions"]["environment"]
+
+
+def test_every_program_runs_with_the_one_runtime_environment(tmp_path):
+    for program, environment in program_environments(config(tmp_path)).items():
+        assert runtime_environment().items() <= environment.items(), program
+    assert runtime_environment()["HF_HUB_OFFLINE"] == "1" and runtime_environment()["TMPDIR"].startswith(str(PROJECT))
+
+
+def test_the_makefile_exports_what_render_prints_and_repeats_none_of_it():
+    printed = subprocess.run([sys.executable, str(PROJECT / "deploy" / "render.py"), "--environment"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert printed == [f"{name}={value}" for name, value in runtime_environment().items()]
+    makefile = (PROJECT / "Makefile").read_text(encoding="utf-8")
+    assert "deploy/render.py --environment" in makefile
+    assert not any(f"export {name}" in makefile for name in runtime_environment())
+
+
+def test_the_run_script_asks_render_for_its_urls(tmp_path):
+    printed = subprocess.run([sys.executable, "-m", "deploy.render", "--shell"], cwd=PROJECT, capture_output=True,
+                             text=True, check=True, env={"POLICY_VAR_DIR": str(tmp_path), "SERVICE_PORT": "8612"}).stdout
+    values = dict(line.split("=", 1) for line in printed.splitlines())
+    assert shlex.split(values["SERVICE_URL"]) == ["http://127.0.0.1:8612"]
+    assert shlex.split(values["RUN_CONF"]) == [str(tmp_path / "run" / "supervisord.conf")]
+    assert (tmp_path / "run" / "supervisord.conf").exists()

@@ -112,16 +112,9 @@ class Services:
                          credentials=self.workdir / "credentials.yml", **self.run_options)
 
     def env(self) -> dict:
-        cache = PROJECT / ".cache"
-        env = dict(os.environ)
-        env.update({
-            "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1", "MPLCONFIGDIR": str(cache / "matplotlib"),
-            "KERAS_HOME": str(cache / "keras"), "RASA_CACHE_DIRECTORY": str(cache / "rasa"),
-            "TMPDIR": str(cache / "tmp"), "PYTHONPATH": str(PROJECT),
-            "STAFF_TOKEN": self.staff_token, "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "RASA_AUTH_TOKEN": self.rasa_token, "HANDOFF_HOURS": "always",
-        })
+        """The harness's own settings over the project's runtime environment (deploy/render.py owns it)."""
+        env = {**os.environ, **render.runtime_environment()}
+        env.update({"STAFF_TOKEN": self.staff_token, "RASA_AUTH_TOKEN": self.rasa_token, "HANDOFF_HOURS": "always"})
         env.update(self.extra_env)
         return env
 

@@ -1,5 +1,5 @@
 """20 citizen searches per second while staff load a 200-clause document: none fails, and the document
-goes live. The speed figures (p95 under load against idle) are printed by `make bench`
+goes live. Every search is a distinct question (measure()'s default), so each one encodes. The speed figures (p95 under load against idle) are printed by `make bench`
 (scripts/bench_admin.py), not asserted: this machine is shared and timing bounds make CI flaky."""
 import json
 import sys

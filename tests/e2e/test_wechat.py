@@ -8,20 +8,18 @@ Slow and 5,000-character answers come from the real bot: the policy proxy delays
 service's /api/answer for one question (tests/e2e/policy_proxy.py) — no test hooks in production code.
 """
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from bot.text_split import utf8_len
-from bot.wechat_endpoint import pseudonym
+from bot.wechat_endpoint import openid_pseudonym
 from tests.support.background_server import wait_until
 from tests.support.wechat_client import WeChatServerSide, new_openid
 
 LOAN_QUESTION = "创业担保贷款最多能贷多少？"
 FEEDBACK_PROMPT = "这个回答对您有帮助吗"
-WECHAT_LIMIT_S = 4.5
 
 
 @pytest.fixture(scope="module")
@@ -216,16 +214,15 @@ def test_same_msg_id_posted_three_times_concurrently_is_processed_once(services,
 def test_hung_policy_service_still_gets_a_polite_passive_reply_in_time(services, webhook, wechat, policy_proxy,
                                                                        fake_wechat_api):
     """Every hop's deadline is below WeChat's: a policy service that needs 6 s is given up on by the action
-    (2.5 s) and the user gets the polite reply as the passive reply, not a late one. (Late delivery through
-    the customer-service API, for a slow Rasa, is covered in tests/bot/test_wechat_endpoint.py.)"""
+    (2.5 s) and the user gets the polite reply as the passive reply, not a late one. The endpoint answers
+    "success" to whatever is not ready by its deadline (WECHAT_REPLY_DEADLINE ≤ 4.5 s, on its own clock), so a
+    passive reply is the proof that it came in time: no stopwatch here. (Late delivery through the
+    customer-service API, for a slow Rasa, is covered in tests/bot/test_wechat_endpoint.py.)"""
     user = new_openid()
     policy_proxy.slow_down(LOAN_QUESTION, 6.0)
     xml = wechat.text(user, LOAN_QUESTION)
-    started = time.monotonic()
     response = post(wechat, webhook, wechat.signed_query(), xml)
-    elapsed = time.monotonic() - started
     assert response.status_code == 200 and response.text != "success"
-    assert elapsed < WECHAT_LIMIT_S
     reply = wechat.reply(response.text)
     assert reply.content and "20万" not in reply.content
     retry = post(wechat, webhook, wechat.signed_query(), xml)  # a WeChat retry of the same message
@@ -280,7 +277,7 @@ def test_no_openid_in_the_rasa_log(services, webhook, wechat):
     assert "20万" in ask(webhook, wechat, message).content
     assert "20万" in ask(webhook, wechat, message).content  # WeChat's retry, which the channel logs about this user
     assert user_messages(services, user) == [LOAN_QUESTION]
-    logged = f"repeated delivery of a message from {pseudonym(user)}"  # by pseudonym, whatever ran before
+    logged = f"repeated delivery of a message from {openid_pseudonym(user)}"  # by pseudonym, whatever ran before
     # supervisord copies Rasa's output into the log file on its own schedule: wait for the line to arrive
     log = wait_until(lambda: services.log_path("rasa").read_text(errors="replace"), lambda text: logged in text, 30)
     assert logged in log

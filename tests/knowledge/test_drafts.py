@@ -164,7 +164,8 @@ def test_rules_edit_is_validated_and_diffed(drafts, store):
 
 
 def test_export_writes_the_git_format(store, tmp_path):
-    from knowledge.entitlements import load_parameters, load_rules
+    from knowledge.entitlement_parameters import load_parameters
+    from knowledge.entitlement_rules import load_rules
 
     written = export_yaml(store, tmp_path / "export")
     assert (tmp_path / "export" / "parameters" / "startup_subsidy.yaml") in written

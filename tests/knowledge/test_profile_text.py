@@ -163,3 +163,10 @@ def test_a_time_since_graduation_beyond_the_limit_rules_the_graduate_group_out(t
 
 def test_a_recent_graduate_is_still_one():
     assert parse_profile("我是大学生，毕业1年").groups == ["graduate_2y"]
+
+
+def test_the_reader_knows_exactly_the_contract_names_of_the_rules():
+    from knowledge.profile_text import known_names
+
+    rules = load_rules()
+    assert known_names("groups") == set(rules.groups) and known_names("activities") == set(rules.activities)
