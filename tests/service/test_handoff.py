@@ -19,7 +19,9 @@ from tests.service.conftest import RunningApp
 from tests.service.fake_rasa import FakeRasaApi
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-COPY_QUESTION = "开个网店"  # retrieval alone answers it; an out_of_scope intent at 0.99 tips it to no_answer
+# Short questions retrieval alone answers weakly: for some of them an out_of_scope intent at 0.99 tips the decision
+# to no_answer. Which ones depends on the calibrated weights (knowledge/retrieval.yaml), so the test looks for one.
+COPY_CANDIDATES = ("开个网店", "网店", "跑滴滴", "当保姆", "开网店", "做直播", "送快递")
 
 
 def at(year, month, day, hour, minute=0) -> float:
@@ -348,10 +350,16 @@ def test_asking_again_while_waiting_reports_the_place_in_the_queue(world):
     assert file_handoff(app, sender).json()["position"] == first["position"] - 1
 
 
+def answer_kind(app, question: str, intent: str = "") -> str:
+    body = {"q": question, "intent": intent, "confidence": 0.99} if intent else {"q": question}
+    return app.post("/api/answer", json=body).json()["kind"]
+
+
 def test_copied_answer_uses_the_intent_rasa_gives_the_bot(world):
     """The console asks Rasa's NLU, as the bot's answer action does, and composes with that evidence."""
     app, rasa, _, tokens = world
-    question = COPY_QUESTION
+    question = next((q for q in COPY_CANDIDATES if answer_kind(app, q, "out_of_scope") != answer_kind(app, q)), None)
+    assert question, "no candidate question whose answer the intent decides: add one to COPY_CANDIDATES"
     rasa.intents[question] = ("out_of_scope", 0.99)
     console = app.post("/api/agent/answer", json={"q": question}, headers=tokens["li"]).json()
     assert rasa.parsed[-1] == question and console["nlu"] == {"intent": "out_of_scope", "confidence": 0.99}
