@@ -46,6 +46,8 @@ class Context:
     topic_question: str = ""                 # the question the last answer answered
     topic_clauses: list[str] = field(default_factory=list)  # clause ids it cited
     facts: dict = field(default_factory=dict)  # age / groups / activities known so far (contract names)
+    # earlier topics, latest first ({"question", "clauses"}), for a return to one: "回到刚才那个贷款…"
+    history: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Reply:
     facts: dict = field(default_factory=dict)  # the conversation's facts after this message, when it stated any
     topic_question: str = ""                 # what the next follow-up refers back to
     topic_clauses: list[str] = field(default_factory=list)
+    topic_history: list[dict] = field(default_factory=list)  # the earlier topics after this message
+    returned: bool = False                   # the message went back to an earlier topic ("回到刚才…")
     personal: bool = False                   # the answer used the person's facts
     offer_screening: bool = False
     follow_up: bool = False
@@ -82,6 +86,9 @@ def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
     data["follow_up"]["markers"] = lower(data["follow_up"]["markers"])
     data["follow_up"]["detail_only"] = lower(data["follow_up"]["detail_only"])
     data["follow_up"]["openers"] = lower(data["follow_up"]["openers"])
+    data["follow_up"]["returns"] = lower(data["follow_up"]["returns"])
+    data["follow_up"]["topic_neutral"] = set(data["follow_up"]["markers"] + data["follow_up"]["detail_only"]
+                                             + data["fillers"])
     data["clarify"]["generic"] = lower(data["clarify"]["generic"])
     data["clarify"]["question_words"] = lower(data["clarify"]["question_words"])
     data["screening_request"] = lower(data["screening_request"])
@@ -207,8 +214,62 @@ def merged_facts(known: dict, update: ProfileUpdate) -> dict:
 # ---------------------------------------------------------------------------------------------------
 def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, context: Context | None = None,
             today: dt.date | None = None, decision: dict | None = None) -> Reply:
-    today = today or dt.date.today()
     context = context or Context()
+    returned = returned_topic(message or "", context)
+    if returned:  # "回到刚才那个贷款，…": read in the context of that earlier topic
+        message, context = returned
+    reply = _decide(message, searcher, engine, nlu, context, today or dt.date.today(), decision)
+    reply.topic_history, reply.returned = next_history(context, reply), bool(returned)
+    return reply
+
+
+MAX_HISTORY = 3  # earlier topics kept for a return to one
+
+
+def returned_topic(message: str, context: Context, terms: dict | None = None) -> tuple[str, Context] | None:
+    """"回到刚才那个贷款，借12万要反担保吗", "说回刚才的问题，这个找谁": the conversation goes back to an earlier
+    topic — the one whose question shares most words with the message, else the latest one before the
+    current. Returns the message without its opener (nothing left: the earlier question, asked again) and
+    the context with that topic under discussion and the current one among the earlier ones."""
+    if not context.history:
+        return None
+    terms = terms or dialogue_terms()
+    normalized = normalize(message)
+    end = max((_prefix_end(normalized.lower(), opener) for opener in terms["follow_up"]["returns"]), default=0)
+    if not end:
+        return None
+    rest = normalized[end:].lstrip(" ,，.。:：;；!！、~～…")
+    words = topic_words(rest, terms)
+    chosen = max(range(len(context.history)),
+                 key=lambda i: (len(words & topic_words(context.history[i]["question"], terms)), -i))
+    earlier = context.history[chosen]
+    current = [{"question": context.topic_question, "clauses": list(context.topic_clauses)}] \
+        if context.topic_clauses else []
+    others = current + [topic for i, topic in enumerate(context.history) if i != chosen]
+    restored = Context(earlier["question"], list(earlier["clauses"]), context.facts, others[:MAX_HISTORY])
+    return (rest if _PUNCT.sub("", rest) else earlier["question"]), restored
+
+
+def topic_words(text: str, terms: dict) -> set[str]:
+    """The words of a message that can name a topic (not 这个, 去哪办, 吗 …)."""
+    return {word for word in tokenize(normalize(text).lower())
+            if len(word) > 1 and word not in terms["follow_up"]["topic_neutral"] and not _PUNCT.fullmatch(word)}
+
+
+def next_history(context: Context, reply: Reply) -> list[dict]:
+    """The earlier topics after this reply, latest first: the topic under discussion joins them when the
+    reply starts another one (a new question, or the clarifying question of one)."""
+    if reply.kind not in ("answer", "clarify") or not context.topic_clauses \
+            or same_question(reply.topic_question, context.topic_question):
+        return list(context.history)
+    current = {"question": context.topic_question, "clauses": list(context.topic_clauses)}
+    kept = [topic for topic in context.history if not same_question(topic["question"], current["question"])
+            and not same_question(topic["question"], reply.topic_question)]
+    return [current, *kept][:MAX_HISTORY]
+
+
+def _decide(message: str, searcher, engine, nlu: NluHint | None, context: Context, today: dt.date,
+            decision: dict | None) -> Reply:
     terms = dialogue_terms()
     asked = without_opener(message, terms)
     opened, message = asked != (message or ""), asked

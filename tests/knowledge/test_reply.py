@@ -249,9 +249,10 @@ def follow(searcher, engine, *messages):
         reply = ask(searcher, engine, message, context=context)
         replies.append(reply)
         if reply.kind == "answer":
-            context = Context(reply.topic_question, reply.topic_clauses, reply.facts or context.facts)
+            context = Context(reply.topic_question, reply.topic_clauses, reply.facts or context.facts,
+                              reply.topic_history)
         elif reply.kind == "clarify":  # the action keeps the generic question as the topic, with no clause
-            context = Context(reply.topic_question, [], context.facts)
+            context = Context(reply.topic_question, [], context.facts, reply.topic_history)
     return replies
 
 
@@ -420,3 +421,38 @@ def test_an_age_in_a_follow_up_says_the_loan_has_no_age_limit(searcher, engine):
     _, _, older = follow(searcher, engine, "我是农民工，开了个小超市，创业担保贷款能贷多少", "那秦青优惠贷呢", "我都60了")
     assert "秦青优惠贷" in lead_of(older) and "不符合" in lead_of(older)
     assert lead_of(older).count("创业担保贷款没有年龄要求") <= 1
+
+
+# ── returning to an earlier topic: the topic history ────────────────────────────────────────────────────────
+def test_a_return_to_the_previous_topic_reads_the_follow_up_in_its_context(searcher, engine):
+    loan, training, back = follow(searcher, engine, "创业担保贷款最多能借多少", "对了，以工代训每人每月补多少",
+                                  "回到刚才那个贷款，去哪办")
+    assert training.citations[0]["article"] == 2 and training.topic_history[0]["question"] == loan.topic_question
+    assert back.returned and back.follow_up and back.citations[0]["article"] == 1
+    assert "市人社局" in lead_of(back)
+    assert back.topic_question == loan.topic_question  # the loan is under discussion again …
+    assert [topic["question"] for topic in back.topic_history] == [training.topic_question]  # … training is earlier
+
+
+def test_the_earlier_topic_the_words_name_is_the_one_returned_to(searcher, engine):
+    *_, back = follow(searcher, engine, "创业担保贷款最多能借多少", "以工代训补贴标准是多少", "个体户登记注册收费吗",
+                      "说回刚才的贷款，借12万要反担保吗")
+    assert back.returned and back.citations[0]["article"] == 1 and "10万元" in lead_of(back)
+
+
+def test_going_back_with_nothing_else_asks_the_earlier_question_again(searcher, engine):
+    first, _, back = follow(searcher, engine, "零工市场谁来维护秩序", "个体户注册登记收费吗", "回到刚才的问题")
+    assert back.returned and back.parts == first.parts
+
+
+def test_the_history_keeps_the_latest_earlier_topics_once_each(searcher, engine):
+    replies = follow(searcher, engine, "创业担保贷款最多能借多少", "以工代训补贴标准是多少", "个体户登记注册收费吗",
+                     "个体户登记注册收费吗", "零工市场谁来维护秩序", "秦青优惠贷最高贷多少")
+    questions = [topic["question"] for topic in replies[-1].topic_history]
+    assert questions == ["零工市场谁来维护秩序", "个体户登记注册收费吗", "以工代训补贴标准是多少"]
+    assert replies[3].topic_history == replies[2].topic_history  # the same question again is no new topic
+
+
+def test_without_an_earlier_topic_a_return_opener_is_only_dropped(searcher, engine):
+    reply = ask(searcher, engine, "回到刚才的，个体户登记注册收费吗", context=loan_context(searcher, engine))
+    assert not reply.returned and reply.citations[0]["article"] == 7
