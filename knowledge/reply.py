@@ -27,8 +27,8 @@ import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
 from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
-from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit,
-                       relevant_rules)
+from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, generic_words, headline,
+                       preferred_hit, relevant_rules)
 from .profile_text import ProfileUpdate, fact_spans, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
 from .textnorm import normalize
@@ -144,7 +144,10 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
                    for i, char in enumerate(text)).replace(" ", "")
     rest = _strip(_strip(rest, spec["detail_only"]), spec["markers"])
     rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万|元)?", "", rest), terms["fillers"])
-    if len(rest) <= 1 and len(text) <= spec["short_chars"] * 2:  # a lone character ("补", "归") names no topic
+    # A lone character ("补", "归") names no topic, nor do words the topic's question already has ("现在还能缓吗"
+    # after "养老保险能缓缴吗").
+    echoes_topic = set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
+    if (len(rest) <= 1 or echoes_topic) and len(text) <= spec["short_chars"] * 2:
         return "bare"
     return "marked" if marked else ""
 
@@ -346,7 +349,9 @@ def _decide(message: str, searcher, engine, nlu: NluHint | None, context: Contex
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     text, bubble = "\n\n".join(blocks), "\n\n".join(bubbles)
-    topic_question, topic_clauses = next_topic(message, follow_up, context, clauses, engine)
+    switched = follow_up and bool(result.hits) and switches_entitlement(message, topic, result.hits[0],
+                                                                         headline_context)
+    topic_question, topic_clauses = next_topic(message, follow_up, context, clauses, engine, switched)
     return Reply("answer", parts=split_parts(text), citations=citations, bubble=bubble if bubble != text else "",
                  facts=facts if stated else {},
                  topic_question=topic_question, topic_clauses=topic_clauses,
@@ -410,6 +415,8 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     with a turn of the conversation ("另外问一下，…") and says what it is about is a new question."""
     if same_question(message, context.topic_question):
         return False  # asked again: answered as the first time, not read as a detail of itself
+    if context.topic_clauses and corrects_facts(message) and not names_entitlement(message, engine):
+        return True  # "不对，我没开店，是在工地打零工": the topic is answered again for the corrected facts
     kind = follow_up_kind(normalized, context, terms)
     if kind == "bare":  # after an opener, an activity named ("说回摆摊，…") is the new topic, not a fact
         return not (opened and fact_spans(_PUNCT.sub("", normalized.lower())))
@@ -422,6 +429,12 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def corrects_facts(message: str) -> bool:
+    """"不对，我是农民工", "说错了，我48岁": a correction that states facts."""
+    update = parse_profile(message or "")
+    return update.correction and bool(message_facts(update))
 
 
 def topic_rules(context: Context, engine) -> list[dict]:
@@ -500,14 +513,29 @@ MAX_TOPIC_CLAUSES = 4
 
 
 def next_topic(message: str, follow_up: bool, context: Context, clauses: list[str],
-               engine=None) -> tuple[str, list[str]]:
+               engine=None, switched: bool = False) -> tuple[str, list[str]]:
     """What the next follow-up refers back to. A new question is its own topic. A follow-up keeps the topic,
     and the clauses discussed so far with the one just answered first — unless it names an entitlement of
-    its own ("那创业担保贷款呢"): then that is the topic now ("我55了有影响没" is about the loan)."""
+    its own ("那创业担保贷款呢", or `switched`: "那贷款呢" after the tax relief of the same clause): then that
+    is the topic now ("我55了有影响没" is about the loan)."""
     if not follow_up:
         return message, clauses
     kept = list(dict.fromkeys(clauses + list(context.topic_clauses)))[:MAX_TOPIC_CLAUSES]
-    return (message if names_entitlement(message, engine) else context.topic_question), kept
+    return (message if switched or names_entitlement(message, engine) else context.topic_question), kept
+
+
+def switches_entitlement(question: str, topic: str, hit: Hit, context: HeadlineContext) -> bool:
+    """"那贷款呢", "要是问税呢" after the tax relief: the follow-up's own words name entitlements of the clause
+    under discussion, none of which its topic named — it is about them now, not about the topic's ("那个贷款"
+    after the 创业担保贷款 is still about it)."""
+    rules = getattr(context.engine, "rules", None)
+    if rules is None or not topic:
+        return False
+    generic = generic_words(context.terms)
+    named = lambda text: {rule["id"] for rule in relevant_rules(normalize(text).lower(), hit, rules, False,  # noqa: E731
+                                                                  generic)[0]}
+    own = named(question)
+    return bool(own) and not own & named(topic)
 
 
 def names_entitlement(message: str, engine) -> bool:
@@ -543,12 +571,14 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
             continue  # both questions are answered by the same clause already quoted
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
-        lead = headline(text if multi else question, hit, context, topic)
+        # "那贷款呢" after the tax relief: the answer is about what the follow-up names, in the topic's clause
+        lead_topic = "" if topic and switches_entitlement(question, topic, hit, context) else topic
+        lead = headline(text if multi else question, hit, context, lead_topic)
         note = no_requirement_note(stated or {}, lead.entitlements, context.engine, lead.sentence) \
             if topic and lead else ""
         if note:  # "我55了，有影响没" about a loan with no age limit
             lead.sentence = f"{note}。{lead.sentence}"
-        block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
+        block = answer_block(hit, text if multi else f"{lead_topic} {question}".strip(), context.today,
                              lead.sentence if lead else "")
         blocks.append(block.text)
         bubbles.append(block.bubble)

@@ -9,7 +9,8 @@ import yaml
 
 from knowledge.entitlement_request import LIST_FIELDS, SCREENING_FACTS
 from knowledge.entitlement_rules import load_rules
-from knowledge.profile_text import TERMS_FILE, ProfileUpdate, is_question, parse_profile, updated_names
+from knowledge.profile_text import (TERMS_FILE, ProfileUpdate, is_question, parse_profile, reuse_answer,
+                                    updated_names)
 
 TODAY = datetime.date(2026, 11, 26)
 
@@ -163,3 +164,10 @@ def test_a_time_since_graduation_beyond_the_limit_rules_the_graduate_group_out(t
 
 def test_a_recent_graduate_is_still_one():
     assert parse_profile("我是大学生，毕业1年").groups == ["graduate_2y"]
+
+
+@pytest.mark.parametrize("text, reuse", [("用刚才的", True), ("/affirm", None), ("好的", True), ("就用之前的吧", True),
+                                         ("重新填", False), ("不用了", False), ("从头来", False),
+                                         ("我是农民工", False), ("算了", None), ("跳过", None)])
+def test_the_answer_to_reusing_the_facts_set_aside(text, reuse):
+    assert reuse_answer(text) is reuse

@@ -456,3 +456,18 @@ def test_the_history_keeps_the_latest_earlier_topics_once_each(searcher, engine)
 def test_without_an_earlier_topic_a_return_opener_is_only_dropped(searcher, engine):
     reply = ask(searcher, engine, "回到刚才的，个体户登记注册收费吗", context=loan_context(searcher, engine))
     assert not reply.returned and reply.citations[0]["article"] == 7
+
+
+def test_a_correction_of_the_activity_answers_the_topic_again_for_the_new_facts(searcher, engine):
+    first, corrected, again = follow(searcher, engine, "我是企业失业人员，开了家理发店，一次性创业补贴能拿吗",
+                                     "不对，我没开店，是在工地打零工", "那要是开个网店呢")
+    assert "符合" in lead_of(first) and "5000元" in lead_of(first)
+    assert corrected.follow_up and corrected.citations[0]["article"] == 1 and "不符合" in lead_of(corrected)
+    assert again.citations[0]["article"] == 1 and "5000元" in lead_of(again) and "不符合" not in lead_of(again)
+
+
+def test_naming_the_training_subsidy_states_no_fact_about_the_asker(searcher, engine):
+    loan, training, back = follow(searcher, engine, "创业担保贷款最多能借多少", "对了，以工代训每人每月补多少",
+                                  "回到刚才那个贷款，借12万要反担保吗")
+    assert training.facts == {} and not back.personal
+    assert "不符合" not in lead_of(back) and "10万元以下免除反担保" in lead_of(back)
