@@ -29,7 +29,7 @@ from .answer import answer_block, no_answer_text, split_parts
 from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
 from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, generic_words, headline,
                        preferred_hit, relevant_rules)
-from .profile_text import ProfileUpdate, fact_spans, parse_profile
+from .profile_text import ProfileUpdate, fact_spans, is_question, parse_profile
 from .search import Hit, SearchResult, asked_details, has_evidence, split_question
 from .textnorm import normalize
 from .tokenize import tokenize
@@ -432,9 +432,10 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
 
 
 def corrects_facts(message: str) -> bool:
-    """"不对，我是农民工", "说错了，我48岁": a correction that states facts."""
+    """"不对，我是农民工", "说错了，我48岁": a correction that states facts and asks nothing new — not "不对，
+    我问的是摆摊要不要办执照", a correction of the question."""
     update = parse_profile(message or "")
-    return update.correction and bool(message_facts(update))
+    return update.correction and bool(message_facts(update)) and not is_question(message) and "问" not in message
 
 
 def topic_rules(context: Context, engine) -> list[dict]:
@@ -534,7 +535,7 @@ def switches_entitlement(question: str, topic: str, hit: Hit, context: HeadlineC
     generic = generic_words(context.terms)
     named = lambda text: {rule["id"] for rule in relevant_rules(normalize(text).lower(), hit, rules, False,  # noqa: E731
                                                                   generic)[0]}
-    own = named(question)
+    own = named(without_facts(normalize(question)))  # "那我50岁呢" states an age: it names no entitlement
     return bool(own) and not own & named(topic)
 
 

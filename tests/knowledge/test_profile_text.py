@@ -171,3 +171,8 @@ def test_a_recent_graduate_is_still_one():
                                          ("我是农民工", False), ("算了", None), ("跳过", None)])
 def test_the_answer_to_reusing_the_facts_set_aside(text, reuse):
     assert reuse_answer(text) is reuse
+
+
+def test_naming_the_training_subsidy_or_a_ride_hailing_driver():
+    assert parse_profile("以工代训每人每月补多少").activities == []  # the subsidy's name, not "I am an employer"
+    assert parse_profile("网约车司机呢").activities == ["platform_worker"]

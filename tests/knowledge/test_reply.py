@@ -471,3 +471,26 @@ def test_naming_the_training_subsidy_states_no_fact_about_the_asker(searcher, en
                                   "回到刚才那个贷款，借12万要反担保吗")
     assert training.facts == {} and not back.personal
     assert "不符合" not in lead_of(back) and "10万元以下免除反担保" in lead_of(back)
+
+
+def test_a_follow_up_naming_another_entitlement_of_the_clause_is_about_it(searcher, engine):
+    tax, loan, guarantee = follow(searcher, engine, "建档立卡户开个小卖部，税费能减多少", "那贷款呢", "要担保吗")
+    assert loan.follow_up and loan.citations[0]["article"] == 1
+    assert "创业担保贷款" in lead_of(loan) and "20万元" in lead_of(loan) and "税费减免" not in lead_of(loan)
+    assert loan.topic_question == "那贷款呢" and "10万元" in lead_of(guarantee)
+
+
+def test_a_follow_up_in_the_words_of_its_topic_stays_on_it(searcher, engine):
+    pension, now = follow(searcher, engine, "灵活就业人员养老保险能缓缴吗", "现在还能缓吗")
+    assert now.follow_up and now.citations[0]["article"] == 13 and "不再适用" in lead_of(now)
+
+
+def test_an_age_after_a_loan_answer_is_about_that_loan_not_a_switch_to_the_age_limited_one(searcher, engine):
+    loan, older = follow(searcher, engine, "创业担保贷款最多能贷多少", "那我50岁呢")
+    assert older.follow_up and "创业担保贷款没有年龄要求" in lead_of(older)
+    assert older.topic_question == loan.topic_question
+
+
+def test_a_correction_of_the_question_is_not_read_as_a_correction_of_the_facts(searcher, engine):
+    fee, corrected = follow(searcher, engine, "摆摊要交费吗", "不对，我问的是摆摊要不要办执照")
+    assert "无须办理营业执照" in "".join(corrected.parts)
