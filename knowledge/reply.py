@@ -149,6 +149,8 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     echoes_topic = set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
     if (len(rest) <= 1 or echoes_topic) and len(text) <= spec["short_chars"] * 2:
         return "bare"
+    if marked and len(rest) <= 2 and fact_spans(text):  # "那企业下岗的呢": another person's facts, same question
+        return "bare"
     return "marked" if marked else ""
 
 
