@@ -87,6 +87,7 @@ def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
     data["follow_up"]["detail_only"] = lower(data["follow_up"]["detail_only"])
     data["follow_up"]["openers"] = lower(data["follow_up"]["openers"])
     data["follow_up"]["returns"] = lower(data["follow_up"]["returns"])
+    data["follow_up"]["how_words"] = lower(data["follow_up"]["how_words"])
     data["follow_up"]["topic_neutral"] = set(data["follow_up"]["markers"] + data["follow_up"]["detail_only"]
                                              + data["fillers"])
     data["clarify"]["generic"] = lower(data["clarify"]["generic"])
@@ -138,6 +139,8 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     spec = terms["follow_up"]
     text = _PUNCT.sub("", normalized.lower())
     marked = any(text.startswith(marker) for marker in spec["markers"])
+    if fact_spans(text) and any(word in text for word in spec["how_words"]):
+        return "marked" if marked else ""  # "怎么搞直播带货": how to do something of its own — retrieval decides
     # What is left once facts ("我50岁", "是农民工"), detail questions and fillers are removed is a topic of
     # its own: then the message is a new question, not a follow-up.
     rest = "".join(char if not any(start <= i < end for start, end in fact_spans(text)) else " "

@@ -494,3 +494,9 @@ def test_an_age_after_a_loan_answer_is_about_that_loan_not_a_switch_to_the_age_l
 def test_a_correction_of_the_question_is_not_read_as_a_correction_of_the_facts(searcher, engine):
     fee, corrected = follow(searcher, engine, "摆摊要交费吗", "不对，我问的是摆摊要不要办执照")
     assert "无须办理营业执照" in "".join(corrected.parts)
+
+
+def test_how_to_do_an_activity_of_its_own_is_a_new_question(searcher, engine):
+    assert not is_follow_up(normalize("怎么搞直播带货"), Context("创业孵化基地有免费场地吗", ["baoji-2020-49:3.8"]))
+    assert is_follow_up(normalize("那企业下岗的呢"), Context("农民工返乡创业有补贴吗", ["baoji-2020-49:2.1"]))
+    assert is_follow_up(normalize("一个人一个月多少"), Context("企业招退役军人有补贴吗", ["baoji-2020-49:2.2"]))
