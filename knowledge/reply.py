@@ -147,9 +147,10 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
                    for i, char in enumerate(text)).replace(" ", "")
     rest = _strip(_strip(rest, spec["detail_only"]), spec["markers"])
     rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万|元)?", "", rest), terms["fillers"])
-    # A lone character ("补", "归") names no topic, nor do words the topic's question already has ("现在还能缓吗"
-    # after "养老保险能缓缴吗").
-    echoes_topic = set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
+    # A lone character ("补", "归") names no topic, nor do Chinese words the topic's question already has ("现在
+    # 还能缓吗" after "养老保险能缓缴吗"); latin letters say nothing alone, so English is left to retrieval.
+    echoes_topic = not re.search(r"[a-z]", rest) \
+        and set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
     if (len(rest) <= 1 or echoes_topic) and len(text) <= spec["short_chars"] * 2:
         return "bare"
     if marked and len(rest) <= 2 and fact_spans(text):  # "那企业下岗的呢": another person's facts, same question

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from knowledge.decision import NluHint, answer_probability
-from knowledge.reply import (Context, is_follow_up, merged_facts, respond, same_question, social_kind,
+from knowledge.reply import (Context, follow_up_kind, is_follow_up, merged_facts, respond, same_question, social_kind,
                              without_opener)
 from knowledge.profile_text import parse_profile
 from knowledge.textnorm import normalize
@@ -500,3 +500,9 @@ def test_how_to_do_an_activity_of_its_own_is_a_new_question(searcher, engine):
     assert not is_follow_up(normalize("怎么搞直播带货"), Context("创业孵化基地有免费场地吗", ["baoji-2020-49:3.8"]))
     assert is_follow_up(normalize("那企业下岗的呢"), Context("农民工返乡创业有补贴吗", ["baoji-2020-49:2.1"]))
     assert is_follow_up(normalize("一个人一个月多少"), Context("企业招退役军人有补贴吗", ["baoji-2020-49:2.2"]))
+
+
+def test_english_letters_are_no_echo_of_the_topic(searcher, engine):
+    topic = Context("Can a laid-off worker get a start-up subsidy?", ["baoji-2020-49:2.1"])
+    assert follow_up_kind(normalize("social insurance subsidy?"), topic) == ""
+    assert follow_up_kind(normalize("For how many months?"), topic) == "bare"
