@@ -51,10 +51,11 @@ SOCIAL_RESPONSES = {"greet": "utter_greet", "thanks": "utter_you_are_welcome", "
 
 
 def conversation_context(tracker: Tracker) -> Dict[Text, Any]:
-    """What follow-ups resolve against: the last answered question, its clauses, and the known facts."""
+    """What follow-ups resolve against: the last answered question, its clauses, the earlier topics (for
+    "回到刚才…") and the known facts."""
     facts = {slot: tracker.get_slot(slot) for slot in PROFILE_SLOTS if tracker.get_slot(slot) is not None}
     return {"question": tracker.get_slot("topic_question") or "", "clauses": tracker.get_slot("topic_clauses") or [],
-            "facts": facts}
+            "facts": facts, "history": tracker.get_slot("topic_history") or []}
 
 
 class ActionAnswerPolicy(Action):
@@ -106,7 +107,8 @@ class ActionAnswerPolicy(Action):
 def topic_events(reply: Dict[Text, Any]) -> List[EventType]:
     """Keep the topic for follow-ups and the stated facts for a later screening (which then skips them)."""
     events: List[EventType] = [SlotSet("topic_question", reply.get("topic_question") or None),
-                               SlotSet("topic_clauses", reply.get("topic_clauses") or None)]
+                               SlotSet("topic_clauses", reply.get("topic_clauses") or None),
+                               SlotSet("topic_history", reply.get("topic_history") or None)]
     facts = reply.get("facts") or {}
     events += [SlotSet(slot, facts[slot]) for slot in PROFILE_SLOTS if slot in facts]
     return events

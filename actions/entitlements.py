@@ -21,7 +21,8 @@ from actions.policy_client import PolicyClient, PolicyRequestRejected, PolicySer
 from knowledge.entitlement_format import show_number
 from knowledge.entitlement_request import FORM_FACTS, LIST_FIELDS, OPTIONAL_FACTS
 from knowledge.entitlement_text import render_entitlements
-from knowledge.profile_text import ProfileUpdate, is_question, known_names, parse_profile, updated_names
+from knowledge.profile_text import (ProfileUpdate, is_question, known_names, parse_profile, reuse_answer,
+                                    updated_names)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ NOT_UNDERSTOOD = {
                    "在早市夜市卖菜、修鞋配钥匙等便民服务……都不是就回复“都不是”，不清楚可以回复“跳过”。"),
 }
 ANSWER_INTENTS = {"inform"}
+SET_ASIDE_SLOT, REUSE_SLOT = "set_aside_facts", "reuse_facts"
+REUSE_BUTTON_INTENTS = {"affirm": True, "deny": False}  # the reuse question's buttons send /affirm and /deny
 REQUEST_REJECTED = "抱歉，您提供的信息里有一项没法计算（{reason}）。可以直接更正，比如“不对，我43岁”，或回复“转人工”。"
 
 
@@ -101,17 +104,26 @@ def skipped_slots(tracker: Tracker) -> set:
 EMPTY_ECHO = {"groups": "不属于所列人员", "activities": "暂未从事所列活动"}
 
 
-def _echo(changes: Dict[Text, Any], correction: bool, wording: Optional[Dict[Text, Dict[Text, Text]]]) -> Text:
-    """One line confirming how the message was understood, so a misreading can be corrected at once.
-    `wording`: the document's names of groups and activities (policy service); None when it is down, then
-    the line confirms the age only: a contract name is no wording for a citizen."""
-    parts = [f"{show_number(changes['age'])}岁"] if "age" in changes else []
-    for slot in LIST_SLOTS:
-        if slot in changes and wording is not None:
-            names = wording.get(slot, {})
-            parts.append("、".join(names.get(name, name) for name in changes[slot]) or EMPTY_ECHO[slot])
+Wording = Optional[Dict[Text, Dict[Text, Text]]]
+
+
+def _echo(changes: Dict[Text, Any], correction: bool, wording: Wording) -> Text:
+    """One line confirming how the message was understood, so a misreading can be corrected at once."""
+    shown = described(changes, wording)
     opening = "好的，已更正" if correction else "好的，记下了"
-    return f"{opening}：{'；'.join(parts)}。" if parts else f"{opening}。"
+    return f"{opening}：{shown}。" if shown else f"{opening}。"
+
+
+def described(facts: Dict[Text, Any], wording: Wording) -> Text:
+    """"48岁；农民工；个体经营/创业" — the age and list facts among `facts`. `wording`: the document's names of
+    groups and activities (policy service); None when it is down, then only the age is shown: a contract name
+    is no wording for a citizen."""
+    parts = [f"{show_number(facts['age'])}岁"] if facts.get("age") is not None else []
+    for slot in LIST_SLOTS:
+        if facts.get(slot) is not None and wording is not None:
+            names = wording.get(slot, {})
+            parts.append("、".join(names.get(name, name) for name in facts[slot]) or EMPTY_ECHO[slot])
+    return "；".join(parts)
 
 
 async def current_wording() -> Optional[Dict[Text, Dict[Text, Text]]]:
@@ -160,14 +172,40 @@ class ValidateEntitlementForm(FormValidationAction):
         return [SlotSet(fact, value) for fact, value in update.facts().items()
                 if fact in declared and tracker.get_slot(fact) != value]
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[Text]:
+        """A screening restarted after "算了" first asks whether to reuse the facts it set aside."""
+        return ([REUSE_SLOT] if reuse_offered(tracker) else []) + domain_slots
+
     async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Optional[EventType]:
         """The first empty slot that was not skipped; None ends the form."""
         skipped = skipped_slots(tracker)
-        for slot in self.domain_slots(domain):
+        for slot in await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain):
             if tracker.slots.get(slot) is None and slot not in skipped:
                 return SlotSet(REQUESTED_SLOT, slot)
         return SlotSet(REQUESTED_SLOT, None)
+
+    # --- reusing the facts set aside by "算了" ---------------------------------------------------------
+    async def extract_reuse_facts(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        if tracker.get_slot(REQUESTED_SLOT) != REUSE_SLOT:
+            return {}
+        message = tracker.latest_message or {}
+        text, intent = message.get("text") or "", (message.get("intent") or {}).get("name")
+        choice = REUSE_BUTTON_INTENTS.get(intent) if text.startswith("/") else reuse_answer(text)
+        return {} if choice is None else {REUSE_SLOT: choice}
+
+    async def validate_reuse_facts(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> Dict[Text, Any]:
+        """Yes: the facts set aside fill the slots the new message did not fill. Either way they are used up."""
+        if value is None:
+            return {}
+        set_aside = tracker.get_slot(SET_ASIDE_SLOT) or {}
+        declared = domain.get("slots", {})
+        restored = {slot: set_aside[slot] for slot in PROFILE_SLOTS + FACT_SLOTS
+                    if value and slot in set_aside and slot in declared and tracker.get_slot(slot) is None}
+        return {REUSE_SLOT: bool(value), SET_ASIDE_SLOT: None, **restored}
 
     # --- extraction -----------------------------------------------------------------------------------
     async def extract_age(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -273,17 +311,44 @@ class ActionShowEntitlements(Action):
         return []
 
 
-SCREENING_STOPPED = "好的，不算了。您刚才说的情况我已经清掉了，下次再算会从头问起。还有什么想了解的，直接问我就行。"
+SCREENING_STOPPED = "好的，不算了。还有什么想了解的吗？直接问我就行。"
+SCREENING_SET_ASIDE = ("好的，不算了。您刚才说的情况（{facts}）我先放一边，下次再算时会先问您还用不用。"
+                       "还有什么想了解的吗？直接问我就行。")
+REUSE_PROMPT = "上次您说的情况是：{facts}。接着用这些，还是重新填？"
+REUSE_BUTTONS = [{"title": "用刚才的情况", "payload": "/affirm"}, {"title": "重新填", "payload": "/deny"}]
 
 
 class ActionResetScreening(Action):
-    """"算了" during the screening: the facts it collected are forgotten, so a restart starts clean."""
+    """"算了" during the screening: its facts are cleared, so the chat and a restart start clean — and set
+    aside, so a restarted screening can offer to reuse them (action_ask_reuse_facts)."""
 
     def name(self) -> Text:
         return "action_reset_screening"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> List[EventType]:
-        dispatcher.utter_message(text=SCREENING_STOPPED)
-        declared = domain.get("slots", {})
-        return [SlotSet(slot, None) for slot in PROFILE_SLOTS + FACT_SLOTS if slot in declared]
+        declared = [slot for slot in PROFILE_SLOTS + FACT_SLOTS if slot in domain.get("slots", {})]
+        known = {slot: tracker.get_slot(slot) for slot in declared if tracker.get_slot(slot) is not None}
+        set_aside = {**(tracker.get_slot(SET_ASIDE_SLOT) or {}), **known}
+        shown = described(set_aside, await current_wording())
+        dispatcher.utter_message(text=SCREENING_SET_ASIDE.format(facts=shown) if shown else SCREENING_STOPPED)
+        return [SlotSet(slot, None) for slot in declared] + [SlotSet(SET_ASIDE_SLOT, set_aside or None),
+                                                             SlotSet(REUSE_SLOT, None)]
+
+
+class ActionAskReuseFacts(Action):
+    """The screening's question while facts are set aside: reuse them (buttons: yes / start afresh)?"""
+
+    def name(self) -> Text:
+        return "action_ask_reuse_facts"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[EventType]:
+        shown = described(tracker.get_slot(SET_ASIDE_SLOT) or {}, await current_wording()) or "（没有记下具体情况）"
+        dispatcher.utter_message(text=REUSE_PROMPT.format(facts=shown), buttons=REUSE_BUTTONS)
+        return []
+
+
+def reuse_offered(tracker: Tracker) -> bool:
+    """Facts are set aside: the restarted screening asks whether to reuse them (answering uses them up)."""
+    return bool(tracker.get_slot(SET_ASIDE_SLOT))

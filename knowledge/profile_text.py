@@ -76,6 +76,7 @@ class Terms:
     skip: _Matcher
     stop: _Matcher
     correction: _Matcher
+    reuse: tuple[_Matcher, _Matcher]  # (no, yes)
     particles: str
     question: _Matcher
     age_patterns: list[re.Pattern]
@@ -112,6 +113,7 @@ def load_terms(path: str | Path = TERMS_FILE) -> Terms:
         skip=_Matcher(answers["skip"]),
         stop=_Matcher(answers["stop"]),
         correction=_Matcher(answers["correction"]),
+        reuse=(_Matcher(answers["reuse"]["no"]), _Matcher(answers["reuse"]["yes"])),
         particles="".join(answers["particles"]),
         question=_Matcher(data["question_markers"]),
         age_patterns=_patterns(data["age"]["patterns"]),
@@ -198,6 +200,16 @@ def _months(text: str, terms: Terms) -> int | None:
 def _core(text: str, particles: str) -> str:
     """The answer without punctuation and leading/trailing particles: "我都不是啊。" → "都不是"."""
     return _PUNCTUATION.sub("", text).strip(particles)
+
+
+def reuse_answer(text: str, terms: Terms | None = None) -> bool | None:
+    """The answer to "接着用您刚才说的情况吗？": True ("用刚才的", "好"), False ("重新填", "不用"), None when it is
+    neither. A message that states facts of its own ("我是农民工") starts afresh from them: False."""
+    terms = terms or load_terms()
+    update = parse_profile(text, terms=terms)
+    if update.age is not None or update.groups or update.activities:
+        return False
+    return _yes_no(normalize(text or "").lower(), terms.reuse)
 
 
 def is_question(text: str, terms: Terms | None = None) -> bool:

@@ -28,9 +28,9 @@ import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
 from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
-from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, headline, preferred_hit,
-                       relevant_rules)
-from .profile_text import ProfileUpdate, fact_spans, parse_profile
+from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, generic_words, headline,
+                       preferred_hit, relevant_rules)
+from .profile_text import ProfileUpdate, fact_spans, is_question, parse_profile
 from .question_details import asked_details, has_evidence
 from .search import Hit, PartResult, SearchResult, split_question
 from .textnorm import normalize
@@ -49,6 +49,8 @@ class Context:
     topic_question: str = ""                 # the question the last answer answered
     topic_clauses: list[str] = field(default_factory=list)  # clause ids it cited
     facts: dict = field(default_factory=dict)  # age / groups / activities known so far (contract names)
+    # earlier topics, latest first ({"question", "clauses"}), for a return to one: "回到刚才那个贷款…"
+    history: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Reply:
     facts: dict = field(default_factory=dict)  # the conversation's facts after this message, when it stated any
     topic_question: str = ""                 # what the next follow-up refers back to
     topic_clauses: list[str] = field(default_factory=list)
+    topic_history: list[dict] = field(default_factory=list)  # the earlier topics after this message
+    returned: bool = False                   # the message went back to an earlier topic ("回到刚才…")
     personal: bool = False                   # the answer used the person's facts
     offer_screening: bool = False
     follow_up: bool = False
@@ -85,6 +89,10 @@ def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
     data["follow_up"]["markers"] = lower(data["follow_up"]["markers"])
     data["follow_up"]["detail_only"] = lower(data["follow_up"]["detail_only"])
     data["follow_up"]["openers"] = lower(data["follow_up"]["openers"])
+    data["follow_up"]["returns"] = lower(data["follow_up"]["returns"])
+    data["follow_up"]["how_words"] = lower(data["follow_up"]["how_words"])
+    data["follow_up"]["topic_neutral"] = set(data["follow_up"]["markers"] + data["follow_up"]["detail_only"]
+                                             + data["fillers"])
     data["clarify"]["generic"] = lower(data["clarify"]["generic"])
     data["clarify"]["question_words"] = lower(data["clarify"]["question_words"])
     data["screening_request"] = lower(data["screening_request"])
@@ -137,13 +145,21 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     spec = terms["follow_up"]
     text = _PUNCT.sub("", normalized.lower())
     marked = any(text.startswith(marker) for marker in spec["markers"])
+    if fact_spans(text) and any(word in text for word in spec["how_words"]):
+        return "marked" if marked else ""  # "怎么搞直播带货": how to do something of its own — retrieval decides
     # What is left once facts ("我50岁", "是农民工"), detail questions and fillers are removed is a topic of
     # its own: then the message is a new question, not a follow-up.
     rest = "".join(char if not any(start <= i < end for start, end in fact_spans(text)) else " "
                    for i, char in enumerate(text)).replace(" ", "")
     rest = _strip(_strip(rest, spec["detail_only"]), spec["markers"])
     rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万|元)?", "", rest), terms["fillers"])
-    if len(rest) <= 1 and len(text) <= spec["short_chars"] * 2:  # a lone character ("补", "归") names no topic
+    # A lone character ("补", "归") names no topic, nor do Chinese words the topic's question already has ("现在
+    # 还能缓吗" after "养老保险能缓缴吗"); latin letters say nothing alone, so English is left to retrieval.
+    echoes_topic = not re.search(r"[a-z]", rest) \
+        and set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
+    if (len(rest) <= 1 or echoes_topic) and len(text) <= spec["short_chars"] * 2:
+        return "bare"
+    if marked and len(rest) <= 2 and fact_spans(text):  # "那企业下岗的呢": another person's facts, same question
         return "bare"
     return "marked" if marked else ""
 
@@ -213,8 +229,62 @@ def merged_facts(known: dict, update: ProfileUpdate) -> dict:
 # ---------------------------------------------------------------------------------------------------
 def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, context: Context | None = None,
             today: dt.date | None = None, decision: dict | None = None) -> Reply:
-    today = today or dt.date.today()
     context = context or Context()
+    returned = returned_topic(message or "", context)
+    if returned:  # "回到刚才那个贷款，…": read in the context of that earlier topic
+        message, context = returned
+    reply = _decide(message, searcher, engine, nlu, context, today or dt.date.today(), decision)
+    reply.topic_history, reply.returned = next_history(context, reply), bool(returned)
+    return reply
+
+
+MAX_HISTORY = 3  # earlier topics kept for a return to one
+
+
+def returned_topic(message: str, context: Context, terms: dict | None = None) -> tuple[str, Context] | None:
+    """"回到刚才那个贷款，借12万要反担保吗", "说回刚才的问题，这个找谁": the conversation goes back to an earlier
+    topic — the one whose question shares most words with the message, else the latest one before the
+    current. Returns the message without its opener (nothing left: the earlier question, asked again) and
+    the context with that topic under discussion and the current one among the earlier ones."""
+    if not context.history:
+        return None
+    terms = terms or dialogue_terms()
+    normalized = normalize(message)
+    end = max((_prefix_end(normalized.lower(), opener) for opener in terms["follow_up"]["returns"]), default=0)
+    if not end:
+        return None
+    rest = normalized[end:].lstrip(" ,，.。:：;；!！、~～…")
+    words = topic_words(rest, terms)
+    chosen = max(range(len(context.history)),
+                 key=lambda i: (len(words & topic_words(context.history[i]["question"], terms)), -i))
+    earlier = context.history[chosen]
+    current = [{"question": context.topic_question, "clauses": list(context.topic_clauses)}] \
+        if context.topic_clauses else []
+    others = current + [topic for i, topic in enumerate(context.history) if i != chosen]
+    restored = Context(earlier["question"], list(earlier["clauses"]), context.facts, others[:MAX_HISTORY])
+    return (rest if _PUNCT.sub("", rest) else earlier["question"]), restored
+
+
+def topic_words(text: str, terms: dict) -> set[str]:
+    """The words of a message that can name a topic (not 这个, 去哪办, 吗 …)."""
+    return {word for word in tokenize(normalize(text).lower())
+            if len(word) > 1 and word not in terms["follow_up"]["topic_neutral"] and not _PUNCT.fullmatch(word)}
+
+
+def next_history(context: Context, reply: Reply) -> list[dict]:
+    """The earlier topics after this reply, latest first: the topic under discussion joins them when the
+    reply starts another one (a new question, or the clarifying question of one)."""
+    if reply.kind not in ("answer", "clarify") or not context.topic_clauses \
+            or same_question(reply.topic_question, context.topic_question):
+        return list(context.history)
+    current: dict = {"question": context.topic_question, "clauses": list(context.topic_clauses)}
+    kept = [topic for topic in context.history if not same_question(topic["question"], current["question"])
+            and not same_question(topic["question"], reply.topic_question)]
+    return [current, *kept][:MAX_HISTORY]
+
+
+def _decide(message: str, searcher, engine, nlu: NluHint | None, context: Context, today: dt.date,
+            decision: dict | None) -> Reply:
     terms = dialogue_terms()
     asked = without_opener(message, terms)
     opened, message = asked != (message or ""), asked
@@ -297,7 +367,9 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
         return Reply("no_answer", parts=split_parts(no_answer_text(result.hits)), relevance=result.relevance,
                      probability=probability, normalized=result.normalized)
     text, bubble = "\n\n".join(blocks), "\n\n".join(bubbles)
-    topic_question, topic_clauses = next_topic(message, follow_up, context, clauses, engine)
+    switched = follow_up and bool(result.hits) and switches_entitlement(message, topic, result.hits[0],
+                                                                         headline_context)
+    topic_question, topic_clauses = next_topic(message, follow_up, context, clauses, engine, switched)
     return Reply("answer", parts=split_parts(text), citations=citations, bubble=bubble if bubble != text else "",
                  facts=facts if stated else {},
                  topic_question=topic_question, topic_clauses=topic_clauses,
@@ -372,6 +444,8 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     with a turn of the conversation ("另外问一下，…") and says what it is about is a new question."""
     if same_question(message, context.topic_question):
         return False  # asked again: answered as the first time, not read as a detail of itself
+    if context.topic_clauses and corrects_facts(message) and not names_entitlement(message, engine):
+        return True  # "不对，我没开店，是在工地打零工": the topic is answered again for the corrected facts
     kind = follow_up_kind(normalized, context, terms)
     if kind == "bare":  # after an opener, an activity named ("说回摆摊，…") is the new topic, not a fact
         return not (opened and fact_spans(_PUNCT.sub("", normalized.lower())))
@@ -384,6 +458,13 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def corrects_facts(message: str) -> bool:
+    """"不对，我是农民工", "说错了，我48岁": a correction that states facts and asks nothing new — not "不对，
+    我问的是摆摊要不要办执照", a correction of the question."""
+    update = parse_profile(message or "")
+    return update.correction and bool(message_facts(update)) and not is_question(message) and "问" not in message
 
 
 def topic_rules(context: Context, engine) -> list[dict]:
@@ -465,14 +546,29 @@ MAX_TOPIC_CLAUSES = 4
 
 
 def next_topic(message: str, follow_up: bool, context: Context, clauses: list[str],
-               engine=None) -> tuple[str, list[str]]:
+               engine=None, switched: bool = False) -> tuple[str, list[str]]:
     """What the next follow-up refers back to. A new question is its own topic. A follow-up keeps the topic,
     and the clauses discussed so far with the one just answered first — unless it names an entitlement of
-    its own ("那创业担保贷款呢"): then that is the topic now ("我55了有影响没" is about the loan)."""
+    its own ("那创业担保贷款呢", or `switched`: "那贷款呢" after the tax relief of the same clause): then that
+    is the topic now ("我55了有影响没" is about the loan)."""
     if not follow_up:
         return message, clauses
     kept = list(dict.fromkeys(clauses + list(context.topic_clauses)))[:MAX_TOPIC_CLAUSES]
-    return (message if names_entitlement(message, engine) else context.topic_question), kept
+    return (message if switched or names_entitlement(message, engine) else context.topic_question), kept
+
+
+def switches_entitlement(question: str, topic: str, hit: Hit, context: HeadlineContext) -> bool:
+    """"那贷款呢", "要是问税呢" after the tax relief: the follow-up's own words name entitlements of the clause
+    under discussion, none of which its topic named — it is about them now, not about the topic's ("那个贷款"
+    after the 创业担保贷款 is still about it)."""
+    rules = getattr(context.engine, "rules", None)
+    if rules is None or not topic:
+        return False
+    generic = generic_words(context.terms)
+    named = lambda text: {rule["id"] for rule in relevant_rules(normalize(text).lower(), hit, rules, False,  # noqa: E731
+                                                                  generic)[0]}
+    own = named(without_facts(normalize(question)))  # "那我50岁呢" states an age: it names no entitlement
+    return bool(own) and not own & named(topic)
 
 
 def names_entitlement(message: str, engine) -> bool:
@@ -509,12 +605,14 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
             continue  # both questions are answered by the same clause already quoted
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
-        lead = headline(text if multi else question, hit, context, topic)
+        # "那贷款呢" after the tax relief: the answer is about what the follow-up names, in the topic's clause
+        lead_topic = "" if topic and switches_entitlement(question, topic, hit, context) else topic
+        lead = headline(text if multi else question, hit, context, lead_topic)
         note = no_requirement_note(stated or {}, lead.entitlements, context.engine, lead.sentence) \
             if topic and lead else ""
         if note and lead:  # "我55了，有影响没" about a loan with no age limit
             lead.sentence = f"{note}。{lead.sentence}"
-        block = answer_block(hit, text if multi else f"{topic} {question}".strip(), context.today,
+        block = answer_block(hit, text if multi else f"{lead_topic} {question}".strip(), context.today,
                              lead.sentence if lead else "")
         blocks.append(block.text)
         bubbles.append(block.bubble)

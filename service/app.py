@@ -17,7 +17,7 @@ from knowledge.entitlement_request import RequestError
 from knowledge.entitlements import EntitlementEngine
 from knowledge.citations import complete_cards
 from knowledge.decision import NluHint
-from knowledge.reply import Context, respond
+from knowledge.reply import MAX_HISTORY, Context, respond
 from knowledge.search import load_searcher
 from service.admin import add_admin_routes
 from service.auth import require_role, setup_auth
@@ -101,7 +101,8 @@ def read_nlu_hint(body: dict) -> NluHint:
 
 
 def read_context(raw) -> Context:
-    """{"question": str, "clauses": [str], "facts": {"age", "groups", "activities"}} — all optional."""
+    """{"question": str, "clauses": [str], "facts": {"age", "groups", "activities"}, "history": [...]} — all
+    optional."""
     if raw is None:
         return Context()
     if not isinstance(raw, dict):
@@ -115,7 +116,19 @@ def read_context(raw) -> Context:
     for key in ("groups", "activities"):
         if isinstance(facts.get(key), list):
             known[key] = [str(name) for name in facts[key]][:20]
-    return Context(question[:MAX_QUERY_CHARS], [str(c) for c in clauses][:10], known)
+    return Context(question[:MAX_QUERY_CHARS], [str(c) for c in clauses][:10], known, read_history(raw.get("history")))
+
+
+def read_history(raw) -> list[dict]:
+    """The earlier topics, latest first: [{"question": str, "clauses": [str]}] — malformed entries are dropped."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ValueError('"context.history" must be a list of {"question": str, "clauses": [str]}')
+    return [{"question": topic["question"][:MAX_QUERY_CHARS], "clauses": [str(c) for c in topic["clauses"]][:10]}
+            for topic in raw[:MAX_HISTORY]
+            if isinstance(topic, dict) and isinstance(topic.get("question"), str)
+            and isinstance(topic.get("clauses"), list)]
 
 
 def cites_entitlement_clause(engine: EntitlementEngine, citations: list[dict]) -> bool:

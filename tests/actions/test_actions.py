@@ -43,13 +43,24 @@ async def test_answer_sends_the_nlu_hint_and_context_then_quotes_parts_citations
     events = await actions.ActionAnswerPolicy().run(dispatcher, tracker_from("loan_question"), {})
     (_, question, intent, confidence, context), = client.sent
     assert (question, intent) == ("创业担保贷款最多能贷多少？", "ask_loan") and confidence > 0.5
-    assert context == {"question": "", "clauses": [], "facts": {}}
+    assert context == {"question": "", "clauses": [], "facts": {}, "history": []}
     texts = [m.get("text") for m in dispatcher.messages]
     assert texts[0] == ANSWER["parts"][0]
     assert dispatcher.messages[1]["custom"] == {"citations": ANSWER["citations"]}
     assert [b["payload"] for b in dispatcher.messages[2]["buttons"]] == ["/feedback_positive", "/feedback_negative"]
     assert SlotSet("topic_question", "创业担保贷款最多能贷多少？") in events
     assert SlotSet("topic_clauses", ["baoji-2020-49:2.1"]) in events
+
+
+async def test_the_topic_history_goes_to_the_service_and_comes_back_into_its_slot(tracker_from, dispatcher,
+                                                                                   use_client):
+    earlier = [{"question": "以工代训补贴标准是多少？", "clauses": ["baoji-2020-49:2.2"]}]
+    tracker = tracker_from("loan_question")
+    tracker.slots["topic_history"] = earlier
+    client = use_client(FakeClient(answer={**ANSWER, "topic_history": earlier + [{"question": "q", "clauses": []}]}))
+    events = await actions.ActionAnswerPolicy().run(dispatcher, tracker, {})
+    assert client.sent[0][4]["history"] == earlier
+    assert SlotSet("topic_history", earlier + [{"question": "q", "clauses": []}]) in events
 
 
 async def test_the_web_bubble_goes_with_the_citations_and_the_full_text_stays(tracker_from, dispatcher, use_client):

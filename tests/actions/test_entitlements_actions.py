@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rasa_sdk import Tracker
 
 from actions import entitlements as actions
 from actions.policy_client import PolicyRequestRejected, PolicyServiceUnavailable
@@ -219,6 +220,7 @@ async def test_rejected_request_says_why(tracker_from, dispatcher, use_client):
 def test_action_names():
     assert actions.ValidateEntitlementForm().name() == "validate_entitlement_form"
     assert actions.ActionShowEntitlements().name() == "action_show_entitlements"
+    assert actions.ActionAskReuseFacts().name() == "action_ask_reuse_facts"
 
 
 
@@ -228,8 +230,60 @@ async def test_unrecognised_answer_gets_examples_and_the_question_again(tracker_
     assert "开店/个体经营" in texts(dispatcher)[0] and "都不是" in texts(dispatcher)[0]
 
 
-async def test_stopping_the_screening_forgets_its_facts_so_a_restart_starts_clean(tracker_from, dispatcher):
+REUSE_DOMAIN = {**DOMAIN, "slots": {**DOMAIN["slots"], "set_aside_facts": {"type": "any"}, "reuse_facts": {"type": "any"}}}
+SET_ASIDE = {"age": 48.0, "activities": ["self_employed"]}
+
+
+def screening_tracker(text: str, intent: str, requested, **slots) -> Tracker:
+    """The screening form's tracker as the latest message `text` arrives while `requested` is asked."""
+    parse = {"intent": {"name": intent, "confidence": 0.95}, "entities": []}
+    return Tracker.from_dict({
+        "sender_id": "citizen-reuse", "active_loop": {"name": "entitlement_form"},
+        "slots": {"age": None, "groups": None, "activities": None, "set_aside_facts": None, "reuse_facts": None,
+                  "requested_slot": requested, **slots},
+        "latest_message": {"text": text, **parse},
+        "events": [{"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": parse}]})
+
+
+async def test_stopping_the_screening_sets_its_facts_aside_and_clears_them(tracker_from, dispatcher):
     tracker = tracker_from("entitlement_complete")
-    events = await actions.ActionResetScreening().run(dispatcher, tracker, DOMAIN)
-    assert slot_events(events) == {"age": None, "groups": None, "activities": None}
-    assert "从头问起" in dispatcher.messages[0]["text"]
+    events = await actions.ActionResetScreening().run(dispatcher, tracker, REUSE_DOMAIN)
+    slots = slot_events(events)
+    assert {slots[name] for name in ("age", "groups", "activities", "reuse_facts")} == {None}
+    assert slots["set_aside_facts"] == {name: tracker.get_slot(name) for name in ("age", "groups", "activities")}
+    assert "先放一边" in dispatcher.messages[0]["text"] and "下次再算时会先问您" in dispatcher.messages[0]["text"]
+
+
+async def test_stopping_with_nothing_said_sets_nothing_aside(dispatcher):
+    events = await actions.ActionResetScreening().run(dispatcher, screening_tracker("算了", "stop", "age"),
+                                                      REUSE_DOMAIN)
+    assert slot_events(events)["set_aside_facts"] is None
+    assert dispatcher.messages[0]["text"] == actions.SCREENING_STOPPED
+
+
+async def test_a_restarted_screening_first_asks_whether_to_reuse_the_facts_set_aside(dispatcher):
+    events = await validate(screening_tracker("帮我算算", "check_entitlements", None, set_aside_facts=SET_ASIDE),
+                            dispatcher, REUSE_DOMAIN)
+    assert slot_events(events) == {"requested_slot": "reuse_facts"}
+    await actions.ActionAskReuseFacts().run(dispatcher, screening_tracker("帮我算算", "check_entitlements",
+                                                                          "reuse_facts", set_aside_facts=SET_ASIDE),
+                                            REUSE_DOMAIN)
+    assert "48岁；个体经营/创业" in dispatcher.messages[0]["text"]
+    assert [button["payload"] for button in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+
+
+async def test_reusing_fills_the_slots_from_the_facts_set_aside(dispatcher):
+    events = await validate(screening_tracker("/affirm", "affirm", "reuse_facts", set_aside_facts=SET_ASIDE),
+                            dispatcher, REUSE_DOMAIN)
+    assert slot_events(events) == {"reuse_facts": True, "set_aside_facts": None, "age": 48.0,
+                                   "activities": ["self_employed"], "requested_slot": "groups"}
+    assert texts(dispatcher) == ["好的，记下了：48岁；个体经营/创业。"]
+
+
+@pytest.mark.parametrize("answer, intent, groups", [("重新填", "deny", None), ("我是农民工", "inform", ["migrant_worker"])])
+async def test_starting_afresh_drops_the_facts_set_aside(dispatcher, answer, intent, groups):
+    events = await validate(screening_tracker(answer, intent, "reuse_facts", set_aside_facts=SET_ASIDE),
+                            dispatcher, REUSE_DOMAIN)
+    slots = slot_events(events)
+    assert slots["reuse_facts"] is False and slots["set_aside_facts"] is None and "age" not in slots
+    assert slots.get("groups") == groups and slots["requested_slot"] == "age"

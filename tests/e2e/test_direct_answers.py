@@ -109,12 +109,35 @@ def test_facts_from_a_question_are_not_asked_again_by_the_screening(services):
     assert "多大年龄" not in text and "属于下面哪类人员" in text
 
 
-def test_restarting_after_stop_starts_clean(services):
+def test_restarting_after_stop_asks_whether_to_reuse_the_facts_or_starts_clean(services):
     sender = new_sender()
     services.say(sender, "/check_entitlements")
     services.say(sender, "35岁")
-    assert "清掉" in reply_text(services.say(sender, "算了"))
-    assert "多大年龄" in reply_text(services.say(sender, "/check_entitlements"))
+    stopped = reply_text(services.say(sender, "算了"))
+    assert "先放一边" in stopped and "35岁" in stopped
+    offer = services.say(sender, "/check_entitlements")
+    assert "35岁" in reply_text(offer) and buttons(offer) == ["/affirm", "/deny"]
+    assert "多大年龄" in reply_text(services.say(sender, "重新填"))  # afresh: the age is asked again
+
+
+def test_reusing_the_facts_set_aside_skips_their_questions(services):
+    sender = new_sender()
+    services.say(sender, "我48岁，开个修车铺，秦青优惠贷能办吗？")
+    services.say(sender, "帮我算算")
+    services.say(sender, "算了")
+    assert "48岁" in reply_text(services.say(sender, "还是帮我算算吧"))
+    reused = reply_text(services.say(sender, "/affirm"))
+    assert "48岁" in reused and "属于下面哪类人员" in reused and "多大年龄" not in reused
+
+
+def test_going_back_to_an_earlier_topic(services):
+    sender = new_sender()
+    services.say(sender, "创业担保贷款最多能借多少")
+    assert cited_articles(services.say(sender, "对了，以工代训每人每月补多少"))[0] == 2
+    back = services.say(sender, "回到刚才那个贷款，借12万要反担保吗")
+    assert cited_articles(back)[0] == 1 and "10万元" in first_line(back) and "不符合" not in first_line(back)
+    where = services.say(sender, "去哪办")
+    assert "创业担保贷款" in first_line(where) and "市人社局" in first_line(where)
 
 
 def test_a_group_correction_after_the_list_recalculates(services):

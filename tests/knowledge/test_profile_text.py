@@ -9,7 +9,8 @@ import yaml
 
 from knowledge.entitlement_request import LIST_FIELDS, SCREENING_FACTS
 from knowledge.entitlement_rules import load_rules
-from knowledge.profile_text import TERMS_FILE, ProfileUpdate, is_question, parse_profile, updated_names
+from knowledge.profile_text import (TERMS_FILE, ProfileUpdate, is_question, parse_profile, reuse_answer,
+                                    updated_names)
 
 TODAY = datetime.date(2026, 11, 26)
 
@@ -170,3 +171,15 @@ def test_the_reader_knows_exactly_the_contract_names_of_the_rules():
 
     rules = load_rules()
     assert known_names("groups") == set(rules.groups) and known_names("activities") == set(rules.activities)
+
+
+@pytest.mark.parametrize("text, reuse", [("用刚才的", True), ("/affirm", None), ("好的", True), ("就用之前的吧", True),
+                                         ("重新填", False), ("不用了", False), ("从头来", False),
+                                         ("我是农民工", False), ("算了", None), ("跳过", None)])
+def test_the_answer_to_reusing_the_facts_set_aside(text, reuse):
+    assert reuse_answer(text) is reuse
+
+
+def test_naming_the_training_subsidy_or_a_ride_hailing_driver():
+    assert parse_profile("以工代训每人每月补多少").activities == []  # the subsidy's name, not "I am an employer"
+    assert parse_profile("网约车司机呢").activities == ["platform_worker"]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from knowledge.decision import NluHint, answer_probability
-from knowledge.reply import (Context, is_follow_up, merged_facts, respond, same_question, social_kind,
+from knowledge.reply import (Context, follow_up_kind, is_follow_up, merged_facts, respond, same_question, social_kind,
                              without_opener)
 from knowledge.profile_text import parse_profile
 from knowledge.textnorm import normalize
@@ -249,9 +249,10 @@ def follow(searcher, engine, *messages):
         reply = ask(searcher, engine, message, context=context)
         replies.append(reply)
         if reply.kind == "answer":
-            context = Context(reply.topic_question, reply.topic_clauses, reply.facts or context.facts)
+            context = Context(reply.topic_question, reply.topic_clauses, reply.facts or context.facts,
+                              reply.topic_history)
         elif reply.kind == "clarify":  # the action keeps the generic question as the topic, with no clause
-            context = Context(reply.topic_question, [], context.facts)
+            context = Context(reply.topic_question, [], context.facts, reply.topic_history)
     return replies
 
 
@@ -453,3 +454,88 @@ def test_a_shop_moving_its_goods_outside_is_answered_despite_an_out_of_scope_int
 def test_the_nlus_greeting_is_not_the_reply_to_a_question_that_opens_with_one(searcher, engine):
     assert ask(searcher, engine, "你好，宝鸡今天下雨吗", "greet", 0.95).kind == "no_answer"
     assert ask(searcher, engine, "你叫啥名字", "chitchat", 0.99).social == "chitchat"  # small talk stays social
+
+
+# ── returning to an earlier topic: the topic history ────────────────────────────────────────────────────────
+def test_a_return_to_the_previous_topic_reads_the_follow_up_in_its_context(searcher, engine):
+    loan, training, back = follow(searcher, engine, "创业担保贷款最多能借多少", "对了，以工代训每人每月补多少",
+                                  "回到刚才那个贷款，去哪办")
+    assert training.citations[0]["article"] == 2 and training.topic_history[0]["question"] == loan.topic_question
+    assert back.returned and back.follow_up and back.citations[0]["article"] == 1
+    assert "市人社局" in lead_of(back)
+    assert back.topic_question == loan.topic_question  # the loan is under discussion again …
+    assert [topic["question"] for topic in back.topic_history] == [training.topic_question]  # … training is earlier
+
+
+def test_the_earlier_topic_the_words_name_is_the_one_returned_to(searcher, engine):
+    *_, back = follow(searcher, engine, "创业担保贷款最多能借多少", "以工代训补贴标准是多少", "个体户登记注册收费吗",
+                      "说回刚才的贷款，借12万要反担保吗")
+    assert back.returned and back.citations[0]["article"] == 1 and "10万元" in lead_of(back)
+
+
+def test_going_back_with_nothing_else_asks_the_earlier_question_again(searcher, engine):
+    first, _, back = follow(searcher, engine, "零工市场谁来维护秩序", "个体户注册登记收费吗", "回到刚才的问题")
+    assert back.returned and back.parts == first.parts
+
+
+def test_the_history_keeps_the_latest_earlier_topics_once_each(searcher, engine):
+    replies = follow(searcher, engine, "创业担保贷款最多能借多少", "以工代训补贴标准是多少", "个体户登记注册收费吗",
+                     "个体户登记注册收费吗", "零工市场谁来维护秩序", "秦青优惠贷最高贷多少")
+    questions = [topic["question"] for topic in replies[-1].topic_history]
+    assert questions == ["零工市场谁来维护秩序", "个体户登记注册收费吗", "以工代训补贴标准是多少"]
+    assert replies[3].topic_history == replies[2].topic_history  # the same question again is no new topic
+
+
+def test_without_an_earlier_topic_a_return_opener_is_only_dropped(searcher, engine):
+    reply = ask(searcher, engine, "回到刚才的，个体户登记注册收费吗", context=loan_context(searcher, engine))
+    assert not reply.returned and reply.citations[0]["article"] == 7
+
+
+def test_a_correction_of_the_activity_answers_the_topic_again_for_the_new_facts(searcher, engine):
+    first, corrected, again = follow(searcher, engine, "我是企业失业人员，开了家理发店，一次性创业补贴能拿吗",
+                                     "不对，我没开店，是在工地打零工", "那要是开个网店呢")
+    assert "符合" in lead_of(first) and "5000元" in lead_of(first)
+    assert corrected.follow_up and corrected.citations[0]["article"] == 1 and "不符合" in lead_of(corrected)
+    assert again.citations[0]["article"] == 1 and "5000元" in lead_of(again) and "不符合" not in lead_of(again)
+
+
+def test_naming_the_training_subsidy_states_no_fact_about_the_asker(searcher, engine):
+    loan, training, back = follow(searcher, engine, "创业担保贷款最多能借多少", "对了，以工代训每人每月补多少",
+                                  "回到刚才那个贷款，借12万要反担保吗")
+    assert training.facts == {} and not back.personal
+    assert "不符合" not in lead_of(back) and "10万元以下免除反担保" in lead_of(back)
+
+
+def test_a_follow_up_naming_another_entitlement_of_the_clause_is_about_it(searcher, engine):
+    tax, loan, guarantee = follow(searcher, engine, "建档立卡户开个小卖部，税费能减多少", "那贷款呢", "要担保吗")
+    assert loan.follow_up and loan.citations[0]["article"] == 1
+    assert "创业担保贷款" in lead_of(loan) and "20万元" in lead_of(loan) and "税费减免" not in lead_of(loan)
+    assert loan.topic_question == "那贷款呢" and "10万元" in lead_of(guarantee)
+
+
+def test_a_follow_up_in_the_words_of_its_topic_stays_on_it(searcher, engine):
+    pension, now = follow(searcher, engine, "灵活就业人员养老保险能缓缴吗", "现在还能缓吗")
+    assert now.follow_up and now.citations[0]["article"] == 13 and "不再适用" in lead_of(now)
+
+
+def test_an_age_after_a_loan_answer_is_about_that_loan_not_a_switch_to_the_age_limited_one(searcher, engine):
+    loan, older = follow(searcher, engine, "创业担保贷款最多能贷多少", "那我50岁呢")
+    assert older.follow_up and "创业担保贷款没有年龄要求" in lead_of(older)
+    assert older.topic_question == loan.topic_question
+
+
+def test_a_correction_of_the_question_is_not_read_as_a_correction_of_the_facts(searcher, engine):
+    fee, corrected = follow(searcher, engine, "摆摊要交费吗", "不对，我问的是摆摊要不要办执照")
+    assert "无须办理营业执照" in "".join(corrected.parts)
+
+
+def test_how_to_do_an_activity_of_its_own_is_a_new_question(searcher, engine):
+    assert not is_follow_up(normalize("怎么搞直播带货"), Context("创业孵化基地有免费场地吗", ["baoji-2020-49:3.8"]))
+    assert is_follow_up(normalize("那企业下岗的呢"), Context("农民工返乡创业有补贴吗", ["baoji-2020-49:2.1"]))
+    assert is_follow_up(normalize("一个人一个月多少"), Context("企业招退役军人有补贴吗", ["baoji-2020-49:2.2"]))
+
+
+def test_english_letters_are_no_echo_of_the_topic(searcher, engine):
+    topic = Context("Can a laid-off worker get a start-up subsidy?", ["baoji-2020-49:2.1"])
+    assert follow_up_kind(normalize("social insurance subsidy?"), topic) == ""
+    assert follow_up_kind(normalize("For how many months?"), topic) == "bare"

@@ -102,7 +102,20 @@ def test_unanswered_questions_are_recorded_by_the_answer_call_itself(policy_serv
     assert any(record["question"] == "宝鸡明天会下雨吗" for record in recorded)
 
 
+def test_answer_returns_to_an_earlier_topic_of_the_history(policy_service):
+    loan = policy_service.post("/api/answer", json={"q": "创业担保贷款最多能贷多少？"}).json()
+    training = policy_service.post("/api/answer", json={"q": "以工代训补贴标准是多少？", "context": {
+        "question": loan["topic_question"], "clauses": loan["topic_clauses"]}}).json()
+    assert training["topic_history"] == [{"question": loan["topic_question"], "clauses": loan["topic_clauses"]}]
+    back = policy_service.post("/api/answer", json={"q": "回到刚才那个贷款，这个去哪办？", "context": {
+        "question": training["topic_question"], "clauses": training["topic_clauses"],
+        "history": training["topic_history"]}}).json()
+    assert back["returned"] is True and back["citations"][0]["article"] == 1
+    assert "市人社局" in back["parts"][0].splitlines()[0]
+
+
 @pytest.mark.parametrize("body", [{"q": "贷款", "context": "x"}, {"q": "贷款", "context": {"clauses": "x"}},
+                                  {"q": "贷款", "context": {"history": "x"}},
                                   {"q": "贷款", "intent": 5}, {"q": "贷款", "confidence": "high"}])
 def test_answer_with_a_malformed_hint_or_context_is_400(policy_service, body):
     assert policy_service.post("/api/answer", json=body).status_code == 400
