@@ -180,9 +180,10 @@ def denial_lines(q: str, shown: list[dict], rules) -> list[str]:
 
 
 def headcount(q: str, terms: dict) -> int:
-    """The number of people a question about a total names ("招了3个贫困劳动力，一共最多补多少" → 3), else 0."""
+    """The number of people a question about a total or an amount names ("招了3个贫困劳动力，一共最多补多少",
+    "新招5名贫困劳动力，最多补多少钱" → 3, 5), else 0."""
     spec = (terms or {}).get("totals") or {}
-    if not any(word in q for word in spec.get("words", [])):
+    if not any(word in q for word in spec.get("words", [])) and "amount" not in asked_details(q):
         return 0
     for entry in spec.get("headcount", []):
         match = re.search(entry[3:] if entry.startswith("re:") else re.escape(entry), q)
