@@ -23,6 +23,7 @@ from .entitlement_format import show_value, tidy
 from .profile_text import load_terms
 from .search import Hit, asked_details, has_evidence
 from .textnorm import normalize, squeeze_spaces
+from .tokenize import tokenize
 
 _PHRASES = re.compile(r"[^，,；;。：:]+")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
@@ -94,9 +95,17 @@ def relevant_rules(q: str, hit: Hit | None, rules, personal: bool,
     specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))]
     if specific:
         return specific, {rule["id"] for rule in specific}
-    topical = [rule for rule in rules.entitlements if _mentions(q, _topics(rule, frozenset() if personal else generic))
+    topical = [rule for rule in rules.entitlements
+               if _mentions(topic_text(q), _topics(rule, frozenset() if personal else generic))
                and (personal or (hit is not None and _clause_of(rules, rule) == hit.clause_id))]
     return topical, set()
+
+
+def topic_text(q: str) -> str:
+    """The question without the phrases in which a topic word means something else (profile_terms.yaml `ignore`:
+    the 招工 of "招工信息" is what a job seeker reads, not an employer hiring)."""
+    spans = load_terms().ignore.spans(q)
+    return "".join(" " if any(start <= i < end for start, end in spans) else char for i, char in enumerate(q))
 
 
 def _topics(rule: dict, generic: frozenset) -> list[str]:
@@ -121,7 +130,9 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
     # A generic word (补贴, 扶持: the clarify list of dialogue.yaml) names no clause: "家政服务有啥扶持" stays with
     # the clause retrieval found; a topic such as 登记 or 占道 does.
     generic = generic_words(context.terms)
-    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, _topics(rule, generic))}
+    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(topic_text(q), _topics(rule, generic))}
+    if topical and not specific and only_in_top(q, hits):
+        topical = set()  # "以工代赈项目会优先招人": the question names what only the best clause is about
     for wanted, depth in ((specific, 5), (topical, 3)):
         if wanted and hits[0].clause_id not in wanted:
             better = next((hit for hit in hits[:depth] if hit.clause_id in wanted), None)
@@ -130,6 +141,14 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
         if wanted:
             break
     return hits[0]
+
+
+def only_in_top(q: str, hits: list[Hit], depth: int = 5, shortest: int = 4) -> list[str]:
+    """Terms of the question (`shortest` characters or more: 以工代赈, not 司机) that the best clause contains and none of the next
+    `depth - 1` clauses retrieved does ("以工代赈", "电商"): the question names that clause's own subject."""
+    texts = [normalize(hit.text).lower() for hit in hits[:depth]]
+    return [word for word in dict.fromkeys(tokenize(q)) if len(word) >= shortest and word in texts[0]
+            and not any(word in text for text in texts[1:])]
 
 
 def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None:
