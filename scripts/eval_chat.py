@@ -531,16 +531,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def chosen_sets(args: argparse.Namespace, loaders: dict | None = None) -> dict[str, list[Item]]:
+    """The sets and items the command line asks for (--only, --kind, --dialogues, --limit)."""
+    loaders = loaders or {"tuning": load_tuning_chat if args.only == "tuning-chat" else load_tuning_set,
+                          "test": load_test_set}
+    wanted = {"tuning-chat": "tuning"}.get(args.only, args.only)
+    return {name: [item for item in load() if (item.dialogue or not args.dialogues)
+                   and (not args.kind or item.kind in args.kind)][:args.limit]
+            for name, load in loaders.items() if wanted in (None, name)}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     meta = {"when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
             "load_warning": load_warning()}
-    loaders = {"tuning": load_tuning_chat if args.only == "tuning-chat" else load_tuning_set, "test": load_test_set}
-    wanted = {"tuning-chat": "tuning"}.get(args.only, args.only)
-    sets = {name: [item for item in load() if (item.dialogue or not args.dialogues)
-                   and (not args.kind or item.kind in args.kind)][:args.limit]
-            for name, load in loaders.items() if wanted in (None, name)}
-    runs = run_against(args.url, sets)
+    runs = run_against(args.url, chosen_sets(args))
     print_summary(runs)
     if not args.no_report:
         write_section(args.report, render_section(runs, meta))

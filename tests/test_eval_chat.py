@@ -114,3 +114,16 @@ def test_the_tuning_set_scores_chat_tuning_questions_with_their_facts(tmp_path):
     per_kind = compute_metrics(results)["per_kind"]
     assert set(per_kind) == {"english (questions.yaml)", "dialect", "english", "dialogue repeat"}
     assert per_kind["english"]["fact_coverage"] == 1.0 and per_kind["english (questions.yaml)"]["fact_coverage"] is None
+
+
+def test_the_command_line_picks_sets_and_kinds(tmp_path):
+    from scripts.eval_chat import Item, chosen_sets, parse_args
+
+    items = [Item("c1", "dialect", (Turn("额想贷款", (1,)),)), Item("c2", "english", (Turn("loan?", (1,)),)),
+             Item("d1", "repeat", (Turn("秦青贷", (1,)),), dialogue=True)]
+    loaders = {"tuning": lambda: items, "test": lambda: items[:1]}
+    assert set(chosen_sets(parse_args([]), loaders)) == {"tuning", "test"}
+    picked = chosen_sets(parse_args(["--only", "tuning", "--kind", "dialect", "--kind", "repeat"]), loaders)
+    assert list(picked) == ["tuning"] and [item.id for item in picked["tuning"]] == ["c1", "d1"]
+    assert [item.id for item in chosen_sets(parse_args(["--only", "test", "--dialogues"]), loaders)["test"]] == []
+    assert list(chosen_sets(parse_args(["--only", "tuning-chat", "--limit", "1"]), loaders)) == ["tuning"]
