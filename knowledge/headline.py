@@ -151,15 +151,16 @@ def only_in_top(q: str, hits: list[Hit], depth: int = 5, shortest: int = 4) -> l
             and not any(word in text for text in texts[1:])]
 
 
-def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext) -> Lead | None:
+def _entitlement_lead(q: str, hit: Hit, context: HeadlineContext, anywhere: bool = False) -> Lead | None:
     engine = context.engine
     if engine is None:
         return None
     rules = engine.rules
     facts = {k: v for k, v in (context.facts or {}).items() if k in ("age", "groups", "activities") and v}
     # Someone who described themselves (age, group) is told about any entitlement of the topic; an activity
-    # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count.
-    described = bool(facts.get("age") or facts.get("groups"))
+    # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count
+    # (`anywhere`: unless the activity is the situation and an amount of the topic is asked).
+    described = bool(facts.get("age") or facts.get("groups")) or anywhere
     chosen, specific = relevant_rules(q, hit, rules, personal=described, generic=generic_words(context.terms))
     if context.live is not None:
         chosen = [rule for rule in chosen if _clause_of(rules, rule) in context.live]
@@ -229,12 +230,16 @@ def headcount_total(q: str, rule: dict, parameters, terms: dict) -> str:
 
 def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, list[dict]] | None:
     """For a part of a message that retrieval alone does not answer but that names an entitlement's topic for
-    someone who described themselves ("我下岗了想摆个小吃摊，能贷款不"): the personal verdicts, each with the
-    quote it rests on. None when there is no such entitlement."""
+    someone who described themselves ("我下岗了想摆个小吃摊，能贷款不", or an activity and an amount asked:
+    "我在夜市卖小吃，想开个门面，能贷多少"): the personal verdicts, each with the quote it rests on. None when
+    there is no such entitlement."""
     facts = context.facts or {}
-    if context.engine is None or not (facts.get("age") or facts.get("groups")):
+    q = normalize(question).lower()
+    # "我在夜市卖了两年小吃…想开个门面，能贷多少": an activity as the situation, and an amount asked
+    situation = bool(facts.get("activities")) and "amount" in asked_details(q)
+    if context.engine is None or not (facts.get("age") or facts.get("groups") or situation):
         return None
-    lead = _entitlement_lead(normalize(question).lower(), None, context)
+    lead = _entitlement_lead(q, None, context, anywhere=situation)
     if not lead:
         return None
     rules = context.engine.rules
