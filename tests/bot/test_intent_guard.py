@@ -37,3 +37,17 @@ def test_a_handoff_that_names_a_person_is_kept(text):
 def test_a_handoff_that_names_no_person_is_a_question():
     assert is_misfiled("human_handoff", "用不用找人担保", handoff_cues=CUES)
     assert not is_misfiled("human_handoff", "用不用找人担保")  # without configured cues, nothing is judged
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("feedback_positive", "政府能给啥帮扶"), ("feedback_negative", "没用的话找哪个部门"), ("thanks", "谢谢，社保补贴呢？"),
+    ("goodbye", "再问个，去哪办"),
+])
+def test_a_short_question_is_no_feedback_thanks_or_goodbye(intent, text):
+    assert is_misfiled(intent, text)
+
+
+@pytest.mark.parametrize("intent, text", [("feedback_positive", "有帮助"), ("feedback_negative", "看不懂"),
+                                          ("thanks", "谢谢"), ("goodbye", "再见"), ("deny", "不用了吗")])
+def test_feedback_and_closings_without_a_question_are_kept(intent, text):
+    assert not is_misfiled(intent, text)
