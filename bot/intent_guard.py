@@ -34,6 +34,9 @@ SCREENING_INTENT = "check_entitlements"
 CONTROL_INTENTS = frozenset({"affirm", "deny", "stop", "thanks", "goodbye", "feedback_positive", "feedback_negative",
                              "check_entitlements"})
 LATIN_GUARDED = CONTROL_INTENTS | {HANDOFF_INTENT}
+# Said about an answer or to close, never asked: "政府能给啥帮扶" (a short question) is no feedback (帮扶 ~ 帮助).
+NEVER_ASKED = frozenset({"feedback_positive", "feedback_negative", "thanks", "goodbye"})
+_ASKS = re.compile(r"[?？]|(?<![没的])(?:啥|什么)(?![也都])|哪|多少|怎么|怎样|如何|几[个年月天岁]|吗$")  # not 没啥用, 说的啥
 MAX_CHARS = 12        # Chinese: characters (a Latin word counts as one)
 MAX_LATIN_WORDS = 5   # text with no Chinese: words
 
@@ -66,4 +69,6 @@ def is_misfiled(intent: str | None, normalized: str, max_chars: int = MAX_CHARS,
     words = len(_WORDS.findall(normalized or ""))
     if not _CJK.search(normalized or ""):
         return intent in LATIN_GUARDED and words > max_latin_words
+    if intent in NEVER_ASKED and _ASKS.search(normalized or ""):
+        return True
     return intent in CONTROL_INTENTS and words > max_chars

@@ -112,9 +112,17 @@ def relevant_rules(q: str, hit: Hit | None, rules, personal: bool,
     specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))]
     if specific:
         return specific, {rule["id"] for rule in specific}
-    topical = [rule for rule in rules.entitlements if _mentions(q, _topics(rule, frozenset() if personal else generic))
+    topical = [rule for rule in rules.entitlements
+               if _mentions(topic_text(q), _topics(rule, frozenset() if personal else generic))
                and (personal or (hit is not None and _clause_of(rules, rule) == hit.clause_id))]
     return topical, set()
+
+
+def topic_text(q: str) -> str:
+    """The question without the phrases in which a topic word means something else (profile_terms.yaml `ignore`:
+    the 招工 of "招工信息" is what a job seeker reads, not an employer hiring)."""
+    spans = load_terms().ignore.spans(q)
+    return "".join(" " if any(start <= i < end for start, end in spans) else char for i, char in enumerate(q))
 
 
 def _topics(rule: dict, generic: frozenset) -> list[str]:
@@ -139,7 +147,9 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
     # A generic word (补贴, 扶持: the clarify list of dialogue.yaml) names no clause: "家政服务有啥扶持" stays with
     # the clause retrieval found; a topic such as 登记 or 占道 does.
     generic = generic_words(context.terms)
-    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(q, _topics(rule, generic))}
+    topical = {_clause_of(rules, rule) for rule in rules.entitlements if _mentions(topic_text(q), _topics(rule, generic))}
+    if topical and not specific and only_in_top(q, hits):
+        topical = set()  # "以工代赈项目会优先招人": the question names what only the best clause is about
     for wanted, depth in ((specific, 5), (topical, 3)):
         if wanted and hits[0].clause_id not in wanted:
             better = next((hit for hit in hits[:depth] if hit.clause_id in wanted), None)
@@ -150,15 +160,24 @@ def preferred_hit(question: str, hits: list[Hit], context: HeadlineContext) -> H
     return hits[0]
 
 
-def _entitlement_lead(q: str, hit: Hit | None, context: HeadlineContext) -> Lead | None:
+def only_in_top(q: str, hits: list[Hit], depth: int = 5, shortest: int = 4) -> list[str]:
+    """Terms of the question (`shortest` characters or more: 以工代赈, not 司机) that the best clause contains and none of the next
+    `depth - 1` clauses retrieved does ("以工代赈", "电商"): the question names that clause's own subject."""
+    texts = [normalize(hit.text).lower() for hit in hits[:depth]]
+    return [word for word in dict.fromkeys(tokenize(q)) if len(word) >= shortest and word in texts[0]
+            and not any(word in text for text in texts[1:])]
+
+
+def _entitlement_lead(q: str, hit: Hit | None, context: HeadlineContext, anywhere: bool = False) -> Lead | None:
     engine = context.engine
     if engine is None:
         return None
     rules = engine.rules
     facts = {k: v for k, v in (context.facts or {}).items() if k in ("age", "groups", "activities") and v}
     # Someone who described themselves (age, group) is told about any entitlement of the topic; an activity
-    # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count.
-    described = bool(facts.get("age") or facts.get("groups"))
+    # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count
+    # (`anywhere`: unless the activity is the situation and an amount of the topic is asked).
+    described = bool(facts.get("age") or facts.get("groups")) or anywhere
     chosen, specific = relevant_rules(q, hit, rules, personal=described, generic=generic_words(context.terms))
     if context.live is not None:
         chosen = [rule for rule in chosen if _clause_of(rules, rule) in context.live]
@@ -198,9 +217,10 @@ def denial_lines(q: str, shown: list[dict], rules) -> list[str]:
 
 
 def headcount(q: str, terms: dict) -> int:
-    """The number of people a question about a total names ("招了3个贫困劳动力，一共最多补多少" → 3), else 0."""
+    """The number of people a question about a total or an amount names ("招了3个贫困劳动力，一共最多补多少",
+    "新招5名贫困劳动力，最多补多少钱" → 3, 5), else 0."""
     spec = (terms or {}).get("totals") or {}
-    if not any(word in q for word in spec.get("words", [])):
+    if not any(word in q for word in spec.get("words", [])) and "amount" not in asked_details(q):
         return 0
     for entry in spec.get("headcount", []):
         match = re.search(entry[3:] if entry.startswith("re:") else re.escape(entry), q)
@@ -227,12 +247,16 @@ def headcount_total(q: str, rule: dict, parameters, terms: dict) -> str:
 
 def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, list[dict]] | None:
     """For a part of a message that retrieval alone does not answer but that names an entitlement's topic for
-    someone who described themselves ("我下岗了想摆个小吃摊，能贷款不"): the personal verdicts, each with the
-    quote it rests on. None when there is no such entitlement."""
+    someone who described themselves ("我下岗了想摆个小吃摊，能贷款不", or an activity and an amount asked:
+    "我在夜市卖小吃，想开个门面，能贷多少"): the personal verdicts, each with the quote it rests on. None when
+    there is no such entitlement."""
     facts = context.facts or {}
-    if context.engine is None or not (facts.get("age") or facts.get("groups")):
+    q = normalize(question).lower()
+    # "我在夜市卖了两年小吃…想开个门面，能贷多少": an activity as the situation, and an amount asked
+    situation = bool(facts.get("activities")) and "amount" in asked_details(q)
+    if context.engine is None or not (facts.get("age") or facts.get("groups") or situation):
         return None
-    lead = _entitlement_lead(normalize(question).lower(), None, context)
+    lead = _entitlement_lead(q, None, context, anywhere=situation)
     if not lead:
         return None
     rules = context.engine.rules

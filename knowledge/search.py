@@ -168,7 +168,9 @@ class Searcher(Generic[StoreT]):
         fused = ranking.fuse(scores["dense"], scores["bm25"], config)
         order = np.argsort(-fused, kind="stable")[:max(1, k)]
         evidence_tokens = tokens if answerability.CJK.search(normalized) else extra_tokens
-        hits = [self._hit(index, int(i), float(fused[i]), scores, qvec, evidence_tokens) for i in order]
+        # the policy's wording of a colloquial word ("招工信息" → 岗位信息) also picks the sentence to quote
+        wording = list(dict.fromkeys(evidence_tokens + extra_tokens))
+        hits = [self._hit(index, int(i), float(fused[i]), scores, qvec, evidence_tokens, wording) for i in order]
         features = answerability.answer_features(index, hits[0], qvec, normalized, residual)
         return hits, features, self.relevance(features)
 
@@ -177,9 +179,9 @@ class Searcher(Generic[StoreT]):
 
     # -- hits -----------------------------------------------------------------------------------
     def _hit(self, index: PolicyIndex, i: int, score: float, scores: dict, qvec: np.ndarray,
-             tokens: list[str]) -> Hit:
+             tokens: list[str], wording: list[str] | None = None) -> Hit:
         clause = index.clauses[i]
-        sentences, sentence_scores = ranking.rank_sentences(index, i, qvec, tokens, self.config)
+        sentences, sentence_scores = ranking.rank_sentences(index, i, qvec, wording or tokens, self.config)
         return Hit(
             clause_id=clause["clause_id"], doc=clause["doc_id"], article=int(clause["article"]),
             title=clause["title"], text=clause["text"], score=round(score, 4),
@@ -196,10 +198,31 @@ class Searcher(Generic[StoreT]):
 _PART_SPLIT = re.compile(r"[?？!！。;；\n]+|,\s*and\s+|[，,]\s*(?:还有|另外|再问一下|再问|顺便问一下|顺便问)")
 
 
+# "秦青优惠贷最多多少，家政培训有没有": a comma after a question word ends a question when another one follows.
+_ASKS_END = re.compile(r"(?:吗|么|呢|多少|有没有|没有|啥|什么|哪里|哪儿|多久|几年|几个月|[^不没][不没])$")
+_ASKS = re.compile(r"吗|么|呢|多少|有没有|没有|啥|什么|哪|多久|几|怎么|能不能|是否|[不没]$")
+
+
+def _split_asks(piece: str) -> list[str]:
+    """A piece cut after each comma-ended question that a question follows; a piece that asks nothing
+    ("贷款能贷多少，我是农民工") stays with the question before it."""
+    segments = re.split(r"\s*[,，]\s*", piece)
+    questions, current = [], []
+    for index, segment in enumerate(segments):
+        current.append(segment)
+        rest = ",".join(segments[index + 1:])
+        if _ASKS_END.search(segment) and rest and _ASKS.search(rest) and _ASKS.search(",".join(current)):
+            questions.append(",".join(current))
+            current = []
+    if current:
+        questions.append(",".join(current))
+    return questions
+
+
 def split_question(normalized: str, max_parts: int = 3) -> list[str]:
     """Separate questions in one message; fragments without content words join their neighbour."""
     parts: list[str] = []
-    for piece in _PART_SPLIT.split(normalized):
+    for piece in (asked for chunk in _PART_SPLIT.split(normalized) for asked in _split_asks(chunk)):
         piece = piece.strip(" ,，、")
         if not piece:
             continue

@@ -5,8 +5,9 @@ Starts the three real services (policy service, action server, Rasa) in a tempor
 or talks to a running stack given with --url, and scores two sets side by side:
 
 * tuning — knowledge/eval/questions.yaml (the set retrieval is tuned on): answered vs refused and
-  article R@1 from the citations the bot sends in its custom payload; plus the tuning dialogues of
-  knowledge/eval/chat_tuning.yaml (the set the conversation context is tuned on), scored like the test's;
+  article R@1 from the citations the bot sends in its custom payload; plus the single questions and the
+  dialogues of knowledge/eval/chat_tuning.yaml (the set answer composition, lexicons and the conversation
+  context are tuned on), which carry expected facts and are scored like the test's;
 * test — knowledge/eval/chat_test.yaml (held out, never tuned on): additionally the expected
   facts in the reply, greetings, clarifying questions and multi-turn dialogues.
 
@@ -15,8 +16,8 @@ Every single question and every dialogue uses a fresh sender id; messages go one
 written into docs/eval-report.md (the chat section only; the retrieval section is kept).
 Targets from issue #8 are shown beside the figures and never asserted.
 
-    .venv/app/bin/python scripts/eval_chat.py [--only test|tuning] [--json out.json]
-                                              [--url http://127.0.0.1:5005] [--no-report]
+    .venv/app/bin/python scripts/eval_chat.py [--only test|tuning|tuning-chat] [--kind situation]
+                                              [--json out.json] [--url http://127.0.0.1:5005] [--no-report]
 """
 from __future__ import annotations
 
@@ -113,11 +114,13 @@ class Turn:
 
 @dataclass(frozen=True)
 class Item:
-    """One conversation: a single question (one turn) or a dialogue."""
+    """One conversation: a single question (one turn) or a dialogue. `group` is the per-kind row it is
+    reported in (the kind, unless told otherwise)."""
     id: str
     kind: str
     turns: tuple[Turn, ...]
     dialogue: bool = False
+    group: str = ""
 
 
 def make_turn(raw: dict) -> Turn:
@@ -133,20 +136,31 @@ def load_dialogues(path: Path) -> list[Item]:
             for raw in (data or {}).get("dialogues") or ()]
 
 
+def load_questions(path: Path, prefix: str) -> list[Item]:
+    """The single questions of a chat set (chat_test.yaml, chat_tuning.yaml), with their expected facts."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return [Item(f"{prefix}{index}", raw["kind"], (make_turn(raw),))
+            for index, raw in enumerate((data or {}).get("questions") or (), start=1)]
+
+
 def load_test_set(path: Path = TEST_PATH) -> list[Item]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    singles = [Item(f"q{index}", raw["kind"], (make_turn(raw),))
-               for index, raw in enumerate(data["questions"], start=1)]
-    return singles + load_dialogues(path)
+    return load_questions(path, "q") + load_dialogues(path)
 
 
-def load_tuning_set(path: Path = QUESTIONS_PATH, dialogues: Path = TUNING_DIALOGUES_PATH) -> list[Item]:
-    """questions.yaml carries articles only (scored on answered vs refused and R@1); the tuning dialogues
-    (chat_tuning.yaml) carry facts like the test set's."""
+def load_tuning_chat(path: Path = TUNING_DIALOGUES_PATH) -> list[Item]:
+    """chat_tuning.yaml: single questions and dialogues with expected facts, scored like the test set."""
+    return load_questions(path, "c") + load_dialogues(path)
+
+
+def load_tuning_set(path: Path = QUESTIONS_PATH, chat: Path = TUNING_DIALOGUES_PATH) -> list[Item]:
+    """questions.yaml carries articles only (scored on answered vs refused and R@1; reported in rows of
+    their own, "colloquial (questions.yaml)"); chat_tuning.yaml's questions and dialogues carry facts like
+    the test set's."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    singles = [Item(f"t{index}", raw["kind"], (make_turn({"q": raw["q"], "articles": raw["articles"]}),))
+    singles = [Item(f"t{index}", raw["kind"], (make_turn({"q": raw["q"], "articles": raw["articles"]}),),
+                    group=f"{raw['kind']} ({path.name})")
                for index, raw in enumerate(data["questions"], start=1)]
-    return singles + load_dialogues(dialogues)
+    return singles + load_tuning_chat(chat)
 
 
 # ── talking to the bot ────────────────────────────────────────────────────────
@@ -275,6 +289,7 @@ class ItemResult:
     kind: str
     dialogue: bool
     turns: list[TurnResult] = field(default_factory=list)
+    group: str = ""
 
     @property
     def ok(self) -> bool:
@@ -291,7 +306,7 @@ def run_items(chat: Chat, items: list[Item], label: str, progress: bool = True) 
     results = []
     for number, item in enumerate(items, start=1):
         sender = f"eval-{label}-{run_id}-{item.id}"  # fresh conversation per item
-        result = ItemResult(item.id, item.kind, item.dialogue)
+        result = ItemResult(item.id, item.kind, item.dialogue, group=item.group)
         for turn in item.turns:
             result.turns.append(judge(turn, chat.say(sender, turn.q)))
         results.append(result)
@@ -333,7 +348,7 @@ def compute_metrics(results: list[ItemResult]) -> dict:
     coverage, n_facts = fact_coverage(all_turns)
     by_kind = defaultdict(list)
     for result in results:
-        by_kind[("dialogue " if result.dialogue else "") + result.kind].append(result)
+        by_kind[("dialogue " if result.dialogue else "") + (result.group or result.kind)].append(result)
     return {
         **single_question_metrics(singles),
         "fact_coverage": coverage, "n_facts": n_facts,  # single questions and dialogue turns together
@@ -433,8 +448,9 @@ def render_section(runs: dict, meta: dict) -> str:
              "`POST /webhooks/rest/webhook` of a real Rasa + action server + policy service; each question "
              "and each dialogue is a fresh conversation; one message at a time (concurrency 1).", "",
              "* **tuning** = `knowledge/eval/questions.yaml`, the set retrieval and the chat are tuned on "
-             "(answered vs refused and R@1 only: it has no expected facts), plus the tuning dialogues of "
-             "`knowledge/eval/chat_tuning.yaml` (the conversation context is tuned on them; scored like the test's).",
+             "(answered vs refused and R@1 only: it has no expected facts; its rows say `(questions.yaml)`), plus "
+             "the single questions and dialogues of `knowledge/eval/chat_tuning.yaml` (answer composition, "
+             "lexicons and the conversation context are tuned on them; they carry facts and are scored like the test's).",
              "* **test** = `knowledge/eval/chat_test.yaml`, held out: written from the policy text, never tuned on.",
              "* in-scope refused = the reply carries no citation; out-of-scope honestly refused = the reply says "
              "the document does not cover or state it; R@1 = the first cited article is an expected one; "
@@ -503,7 +519,9 @@ def run_against(url: str | None, sets: dict[str, list[Item]]) -> dict:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", choices=("test", "tuning"), help="score one set only")
+    parser.add_argument("--only", choices=("test", "tuning", "tuning-chat"),
+                        help="score one set only; tuning-chat = chat_tuning.yaml alone (questions with facts, dialogues)")
+    parser.add_argument("--kind", action="append", help="only items of this kind (repeatable), e.g. --kind dialect")
     parser.add_argument("--url", help="talk to a running Rasa at this URL instead of starting the services")
     parser.add_argument("--json", type=Path, help="also write all figures and every turn's result here")
     parser.add_argument("--report", type=Path, default=REPORT_PATH, help="markdown report (chat section replaced)")
@@ -513,14 +531,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def chosen_sets(args: argparse.Namespace, loaders: dict | None = None) -> dict[str, list[Item]]:
+    """The sets and items the command line asks for (--only, --kind, --dialogues, --limit)."""
+    loaders = loaders or {"tuning": load_tuning_chat if args.only == "tuning-chat" else load_tuning_set,
+                          "test": load_test_set}
+    wanted = {"tuning-chat": "tuning"}.get(args.only, args.only)
+    return {name: [item for item in load() if (item.dialogue or not args.dialogues)
+                   and (not args.kind or item.kind in args.kind)][:args.limit]
+            for name, load in loaders.items() if wanted in (None, name)}
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     meta = {"when": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
             "load_warning": load_warning()}
-    loaders = {"tuning": load_tuning_set, "test": load_test_set}
-    sets = {name: [item for item in load() if item.dialogue or not args.dialogues][:args.limit]
-            for name, load in loaders.items() if args.only in (None, name)}
-    runs = run_against(args.url, sets)
+    runs = run_against(args.url, chosen_sets(args))
     print_summary(runs)
     if not args.no_report:
         write_section(args.report, render_section(runs, meta))

@@ -90,3 +90,40 @@ def test_metrics_count_refusals_r1_facts_and_whole_dialogues():
     assert metrics["fact_coverage"] == 3 / 6  # q1 one of two, q2 none, d1 turn 1 both
     assert metrics["dialogues_right"] == 0.0 and metrics["dialogue_turns_right"] == 0.5
     assert json.loads(json.dumps(results[3].as_json()))["turns"][1]["why"] == "no honest no-answer"
+
+
+def test_the_tuning_set_scores_chat_tuning_questions_with_their_facts(tmp_path):
+    from scripts.eval_chat import ItemResult, compute_metrics, load_tuning_chat, load_tuning_set
+
+    questions = tmp_path / "questions.yaml"
+    questions.write_text('questions:\n- {q: "创业贷款最多多少", articles: [1], kind: english}\n', encoding="utf-8")
+    chat = tmp_path / "chat_tuning.yaml"
+    chat.write_text('questions:\n- {q: "额想贷款开店，最多贷多少", articles: [1], kind: dialect, facts: [["20万"]]}\n'
+                    '- {q: "Max startup loan?", articles: [1], kind: english, facts: [["20万"]]}\n'
+                    'dialogues:\n- id: d\n  kind: repeat\n  turns:\n'
+                    '  - {q: "秦青优惠贷最高多少", articles: [1], facts: [["300万"]]}\n', encoding="utf-8")
+    items = load_tuning_set(questions, chat)
+    assert [(item.id, item.kind, item.dialogue) for item in items] == [
+        ("t1", "english", False), ("c1", "dialect", False), ("c2", "english", False), ("d", "repeat", True)]
+    assert items[1].turns[0].facts == (("20万",),) and items[0].turns[0].facts == ()
+    assert [item.id for item in load_tuning_chat(chat)] == ["c1", "c2", "d"]
+    # questions.yaml (articles only) is reported in rows of its own, beside the kinds that carry facts
+    results = [ItemResult(item.id, item.kind, item.dialogue, [judge(turn, reply("最多20万元。", citations=[{"article": 1}]))
+                                                               for turn in item.turns], group=item.group)
+               for item in items]
+    per_kind = compute_metrics(results)["per_kind"]
+    assert set(per_kind) == {"english (questions.yaml)", "dialect", "english", "dialogue repeat"}
+    assert per_kind["english"]["fact_coverage"] == 1.0 and per_kind["english (questions.yaml)"]["fact_coverage"] is None
+
+
+def test_the_command_line_picks_sets_and_kinds(tmp_path):
+    from scripts.eval_chat import Item, chosen_sets, parse_args
+
+    items = [Item("c1", "dialect", (Turn("额想贷款", (1,)),)), Item("c2", "english", (Turn("loan?", (1,)),)),
+             Item("d1", "repeat", (Turn("秦青贷", (1,)),), dialogue=True)]
+    loaders = {"tuning": lambda: items, "test": lambda: items[:1]}
+    assert set(chosen_sets(parse_args([]), loaders)) == {"tuning", "test"}
+    picked = chosen_sets(parse_args(["--only", "tuning", "--kind", "dialect", "--kind", "repeat"]), loaders)
+    assert list(picked) == ["tuning"] and [item.id for item in picked["tuning"]] == ["c1", "d1"]
+    assert [item.id for item in chosen_sets(parse_args(["--only", "test", "--dialogues"]), loaders)["test"]] == []
+    assert list(chosen_sets(parse_args(["--only", "tuning-chat", "--limit", "1"]), loaders)) == ["tuning"]

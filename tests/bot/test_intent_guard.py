@@ -62,3 +62,17 @@ def test_a_long_message_that_asks_for_the_screening_starts_it():
     text = normalize("我是退役军人，30岁，想开个小吃店，帮我算算能享受哪些").lower()
     assert not is_misfiled("check_entitlements", text, screening=screening_cues())
     assert is_misfiled("check_entitlements", text)  # without cues, the length rule still judges it
+
+
+@pytest.mark.parametrize("intent, text", [
+    ("feedback_positive", "政府能给啥帮扶"), ("feedback_negative", "没用的话找哪个部门"), ("thanks", "谢谢，社保补贴呢？"),
+    ("goodbye", "再问个，去哪办"),
+])
+def test_a_short_question_is_no_feedback_thanks_or_goodbye(intent, text):
+    assert is_misfiled(intent, text)
+
+
+@pytest.mark.parametrize("intent, text", [("feedback_positive", "有帮助"), ("feedback_negative", "看不懂"),
+                                          ("thanks", "谢谢"), ("goodbye", "再见"), ("deny", "不用了吗")])
+def test_feedback_and_closings_without_a_question_are_kept(intent, text):
+    assert not is_misfiled(intent, text)

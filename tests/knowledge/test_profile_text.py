@@ -55,6 +55,7 @@ def test_activities(text, activities):
     ("三十五", "age", 35), ("35周岁", None, 35), ("35岁", None, 35), ("我今年四十", "age", 40),
     ("35", "age", 35), ("85年生的", "age", 41), ("不对，我43岁", "groups", 43), ("不是35岁，是43岁", None, 43),
     ("150岁", None, 150),          # parsed; the form's validation rejects it with a hint
+    ("I'm 50 years old, can I get the loan?", None, 50), ("I am 38 and a veteran", None, 38), ("aged 47", None, 47),
 ])
 def test_age(text, expecting, age):
     assert parse(text, expecting).age == age
@@ -64,6 +65,7 @@ def test_age(text, expecting, age):
     ("35", None),                  # a bare number is an age only when the age was asked
     ("3个月", "age"),              # a number with a unit is not an age
     ("开了3家店", "age"),
+    ("My kid is 3 years old", None),  # someone else's age
 ])
 def test_numbers_that_are_not_ages(text, expecting):
     assert parse(text, expecting).age is None
@@ -183,3 +185,9 @@ def test_the_answer_to_reusing_the_facts_set_aside(text, reuse):
 def test_naming_the_training_subsidy_or_a_ride_hailing_driver():
     assert parse_profile("以工代训每人每月补多少").activities == []  # the subsidy's name, not "I am an employer"
     assert parse_profile("网约车司机呢").activities == ["platform_worker"]
+
+
+@pytest.mark.parametrize("text", ["到哪里看招工信息", "家政培训有没有", "有没有招聘信息"])
+def test_a_word_inside_a_phrase_that_means_something_else_is_no_fact(text):
+    update = parse(text)
+    assert update.activities == [] and update.groups == []

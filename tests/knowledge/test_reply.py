@@ -116,6 +116,23 @@ def test_a_total_for_several_people_multiplies_the_per_person_maximum(searcher, 
     assert "不符合" not in text.split("依据")[0]  # whom an employer hired is not asked: unknown, never "nobody"
     single = text_of(ask(searcher, engine, "以工代训补贴每个人最多能拿多少钱"))
     assert "合计" not in single  # no headcount stated: the per-person figure only
+    asked = text_of(ask(searcher, engine, "小企业新招了5个退役军人搞以工代训，最多能补多少钱"))  # an amount asked
+    assert "5人合计最多18000元" in asked
+
+
+def test_a_term_only_the_best_clause_has_keeps_it_over_a_topic_word_of_another(searcher, engine):
+    reply = ask(searcher, engine, "想在家门口干活，以工代赈项目会优先招人吗，招哪些人")
+    assert reply.citations[0]["article"] == 6  # 招人 is a topic of 以工代训 (（二）), 以工代赈 is （六）'s own
+
+
+def test_job_postings_are_not_an_employer_hiring(searcher, engine):
+    reply = ask(searcher, engine, "想找个零活干，到哪里看招工信息")
+    assert reply.citations[0]["article"] in (10, 15) and "以工代训" not in text_of(reply)
+
+
+def test_dialect_questions_are_answered_in_standard_terms(searcher, engine):
+    text = text_of(ask(searcher, engine, "额是企业下岗的，想开个碎饭馆，政府给撒补贴"))
+    assert "5000元" in text
 
 
 def test_a_rate_the_text_does_not_state_is_said_to_be_missing_before_the_quote(searcher, engine):

@@ -72,6 +72,22 @@ def test_split_question():
     assert split_question("好的。谢谢") == ["好的 谢谢"]
 
 
+@pytest.mark.parametrize("text, parts", [
+    ("秦青优惠贷最多多少,家政培训有没有", ["秦青优惠贷最多多少", "家政培训有没有"]),
+    ("开个体户收费不,贷款能贷多少", ["开个体户收费不", "贷款能贷多少"]),
+    ("贷款能贷多少,我是农民工", ["贷款能贷多少,我是农民工"]),  # the rest asks nothing: one question
+    ("我48岁了,还能贷款吗", ["我48岁了,还能贷款吗"]),
+    ("我想开店,能贷多少", ["我想开店,能贷多少"]),
+])
+def test_a_comma_after_a_question_word_splits_two_questions(text, parts):
+    assert split_question(text) == parts
+
+
+def test_the_quoted_sentence_is_picked_with_the_policy_wording_of_colloquial_words(searcher):
+    hit = searcher.search("到哪里看招工信息").hits[0]
+    assert hit.article == 10 and "信息发布专区" in hit.sentences[0]
+
+
 @pytest.mark.parametrize("text", ["好的", "谢谢", "转人工", "你好"])
 def test_chat_acknowledgements_are_not_policy_questions(searcher, text):
     assert searcher.search(text).answerable is False

@@ -75,8 +75,27 @@ def test_colloquial_and_english_wording_expands_to_policy_terms():
 
 def test_shaanxi_dialect_words_become_standard_chinese():
     assert normalize("额们屋里娃毕业一年咧，嫑急") == "我们家里娃毕业1年了,不要急"
-    assert normalize("额想寻个活，不得行咋办") == "我想找个活,不行咋办"
+    assert normalize("额想寻个活，不得行咋办") == "我想找个活,不行怎么办"
     assert normalize("寻工作的信息在哪达看") == "找工作的信息在哪里看"
+
+
+@pytest.mark.parametrize("dialect, standard", [
+    ("政府给撒补贴", "政府给啥补贴"),                      # 撒 = 啥
+    ("三个月么收入，还么交社保", "3个月没收入,还没交社保"),  # 么 = 没 before a word
+    ("得是不用寻人担保", "是不用找人担保"),                # 得是 = 是不是 (A不A folds to 是)
+    ("想开个碎饭馆", "想开个小饭馆"),                      # 碎 = 小
+    ("伢老板说不给", "人家老板说不给"),
+    ("城管撵额不", "城管赶我不"),
+    ("弄个摊摊", "弄个小摊"),
+    ("这达咋弄", "这里怎么办"),
+])
+def test_more_guanzhong_words_become_standard_chinese(dialect, standard):
+    assert normalize(dialect) == standard
+
+
+@pytest.mark.parametrize("text", ["有扶持么", "为什么", "这么多", "我觉得是这样", "撒谎", "粉碎", "要么"])
+def test_dialect_rules_leave_standard_uses_alone(text):
+    assert normalize(text) == text
 
 
 def test_dialect_rules_never_touch_the_documents_words():
