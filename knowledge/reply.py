@@ -159,7 +159,8 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
         and set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
     if (len(rest) <= 1 or echoes_topic) and len(text) <= spec["short_chars"] * 2:
         return "bare"
-    if marked and len(rest) <= 2 and fact_spans(text):  # "那企业下岗的呢": another person's facts, same question
+    # "那企业下岗的呢": another person's facts, same question — not "那网约车司机有啥扶持", a generic question of its own
+    if marked and len(rest) <= 2 and fact_spans(text) and not any(word in rest for word in terms["clarify"]["generic"]):
         return "bare"
     return "marked" if marked else ""
 

@@ -584,3 +584,12 @@ def test_a_longer_question_the_topics_clause_answers_asks_more_of_its_entitlemen
     assert "7200元" in text_of(total)  # 600元 × 6个月 × 2人: the topic named the entitlement
     loan, tax = follow(searcher, engine, "创业担保贷款最多能借多少", "建档立卡贫困人口开个小卖部税费减免能减多少")
     assert "14400元" in lead_of(tax)  # a question naming an entitlement of its own is about that one
+
+
+def test_another_persons_generic_question_is_a_question_of_its_own(searcher, engine):
+    qinqing = ask(searcher, engine, "秦青优惠贷最高多少")
+    context = Context(qinqing.topic_question, qinqing.topic_clauses, {})
+    assert follow_up_kind(normalize("那网约车司机有啥扶持"), context) == "marked"
+    assert follow_up_kind(normalize("那企业下岗的呢"), context) == "bare"  # the same question for another person
+    reply = ask(searcher, engine, "那网约车司机有啥扶持", context=context)
+    assert not reply.follow_up and reply.citations[0]["article"] == 3
