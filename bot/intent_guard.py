@@ -36,7 +36,8 @@ CONTROL_INTENTS = frozenset({"affirm", "deny", "stop", "thanks", "goodbye", "fee
 LATIN_GUARDED = CONTROL_INTENTS | {HANDOFF_INTENT}
 # Said about an answer or to close, never asked: "政府能给啥帮扶" (a short question) is no feedback (帮扶 ~ 帮助).
 NEVER_ASKED = frozenset({"feedback_positive", "feedback_negative", "thanks", "goodbye"})
-_ASKS = re.compile(r"[?？]|(?<![没的])(?:啥|什么)(?![也都])|哪|多少|怎么|怎样|如何|几[个年月天岁]|吗$")  # not 没啥用, 说的啥
+# not 没啥用, 说的啥; "…呢" at the end asks ("那我要是离校3年了呢" was filed as goodbye)
+_ASKS = re.compile(r"[?？]|(?<![没的])(?:啥|什么)(?![也都])|哪|多少|怎么|怎样|如何|几[个年月天岁]|[吗呢]$")
 MAX_CHARS = 12        # Chinese: characters (a Latin word counts as one)
 MAX_LATIN_WORDS = 5   # text with no Chinese: words
 

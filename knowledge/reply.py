@@ -152,14 +152,15 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     rest = "".join(char if not any(start <= i < end for start, end in fact_spans(text)) else " "
                    for i, char in enumerate(text)).replace(" ", "")
     rest = _strip(_strip(rest, spec["detail_only"]), spec["markers"])
-    rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万|元)?", "", rest), terms["fillers"])
+    rest = _strip(re.sub(r"\d+(?:\.\d+)?(?:周岁|岁|万块|万元|万|元|块钱|块)?", "", rest), terms["fillers"])
     # A lone character ("补", "归") names no topic, nor do Chinese words the topic's question already has ("现在
     # 还能缓吗" after "养老保险能缓缴吗"); latin letters say nothing alone, so English is left to retrieval.
     echoes_topic = not re.search(r"[a-z]", rest) \
         and set(rest) <= set(_PUNCT.sub("", normalize(context.topic_question).lower()))
     if (len(rest) <= 1 or echoes_topic) and len(text) <= spec["short_chars"] * 2:
         return "bare"
-    if marked and len(rest) <= 2 and fact_spans(text):  # "那企业下岗的呢": another person's facts, same question
+    # "那企业下岗的呢": another person's facts, same question — not "那网约车司机有啥扶持", a generic question of its own
+    if marked and len(rest) <= 2 and fact_spans(text) and not any(word in rest for word in terms["clarify"]["generic"]):
         return "bare"
     return "marked" if marked else ""
 
@@ -233,7 +234,8 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
     returned = returned_topic(message or "", context)
     if returned:  # "回到刚才那个贷款，…": read in the context of that earlier topic
         message, context = returned
-    reply = _decide(message, searcher, engine, nlu, context, today or dt.date.today(), decision)
+    # a return opens the message like "说回…": what it names itself ("再说回摆摊，占道经营要交钱吗") is judged on its own
+    reply = _decide(message, searcher, engine, nlu, context, today or dt.date.today(), decision, bool(returned))
     reply.topic_history, reply.returned = next_history(context, reply), bool(returned)
     return reply
 
@@ -284,10 +286,10 @@ def next_history(context: Context, reply: Reply) -> list[dict]:
 
 
 def _decide(message: str, searcher, engine, nlu: NluHint | None, context: Context, today: dt.date,
-            decision: dict | None) -> Reply:
+            decision: dict | None, returned: bool = False) -> Reply:
     terms = dialogue_terms()
     asked = without_opener(message, terms)
-    opened, message = asked != (message or ""), asked
+    opened, message = returned or asked != (message or ""), asked
     normalized = normalize(message or "")
     nlu = hint_for(normalized, nlu or NluHint())
     update = parse_profile(message or "", today=today)
@@ -450,14 +452,25 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     if kind == "bare":  # after an opener, an activity named ("说回摆摊，…") is the new topic, not a fact
         return not (opened and fact_spans(_PUNCT.sub("", normalized.lower())))
     short = len(_PUNCT.sub("", normalized)) <= terms["follow_up"]["short_chars"]
-    if not context.topic_question or opened or (kind != "marked" and not short):
+    if not context.topic_question or opened:
         return False
+    if kind != "marked" and not short:
+        return asks_more_of_the_topic(message, searcher, context, engine)
     if kind != "marked" and asks_about_a_condition(normalized, context, engine):
         return True
     alone = searcher.search(message, k=5)
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def asks_more_of_the_topic(message: str, searcher, context: Context, engine) -> bool:
+    """A longer question that names no entitlement and that the clause under discussion answers on its own
+    ("招了3个退役军人，一共最多补多少" after 以工代训): it asks more about the topic's entitlement."""
+    if not context.topic_clauses or names_entitlement(message, engine):
+        return False
+    alone = searcher.search(message, k=5)
+    return alone.answerable and bool(alone.hits) and alone.hits[0].clause_id in context.topic_clauses
 
 
 def corrects_facts(message: str) -> bool:

@@ -66,7 +66,7 @@ def test_a_long_message_that_asks_for_the_screening_starts_it():
 
 @pytest.mark.parametrize("intent, text", [
     ("feedback_positive", "政府能给啥帮扶"), ("feedback_negative", "没用的话找哪个部门"), ("thanks", "谢谢，社保补贴呢？"),
-    ("goodbye", "再问个，去哪办"),
+    ("goodbye", "再问个，去哪办"), ("goodbye", "那我要是离校3年了呢"),
 ])
 def test_a_short_question_is_no_feedback_thanks_or_goodbye(intent, text):
     assert is_misfiled(intent, text)

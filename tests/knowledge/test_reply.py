@@ -556,3 +556,40 @@ def test_english_letters_are_no_echo_of_the_topic(searcher, engine):
     topic = Context("Can a laid-off worker get a start-up subsidy?", ["baoji-2020-49:2.1"])
     assert follow_up_kind(normalize("social insurance subsidy?"), topic) == ""
     assert follow_up_kind(normalize("For how many months?"), topic) == "bare"
+
+
+def test_a_return_that_names_something_of_its_own_is_answered_on_its_own_words(searcher, engine):
+    *_, back = follow(searcher, engine, "城管划了地方，临时摊点能摆吗", "对了，哪里能看到招工信息",
+                      "再说回摆摊，占道经营要交钱吗")
+    assert back.returned and not back.follow_up
+    assert back.citations[0]["article"] == 7 and "免征" in lead_of(back)  # the fee clause, not the stall one
+
+
+@pytest.mark.parametrize("message", ["要是只借8万块，还得找人作保不", "只借5万元用不用找人担保"])
+def test_an_amount_and_a_guarantee_in_other_words_stay_on_the_loan(searcher, engine, message):
+    context = loan_context(searcher, engine)
+    assert follow_up_kind(normalize(message), context) == "bare"
+    reply = ask(searcher, engine, message, context=context)
+    assert reply.follow_up and reply.citations[0]["article"] == 1 and "免除反担保" in lead_of(reply)
+
+
+def test_which_office_with_a_demonstrative_inside_stays_on_the_topic(searcher, engine):
+    *_, office = follow(searcher, engine, "交不起养老保险，能暂缓缴费吗", "办这个该上哪个单位")
+    assert office.follow_up and office.citations[0]["article"] == 13 and "市人社局" in lead_of(office)
+
+
+def test_a_longer_question_the_topics_clause_answers_asks_more_of_its_entitlement(searcher, engine):
+    training, total = follow(searcher, engine, "以工代训每人每月补多少", "新招了2个登记失业人员，加起来最多能补多少钱")
+    assert total.follow_up and total.citations[0]["article"] == 2
+    assert "7200元" in text_of(total)  # 600元 × 6个月 × 2人: the topic named the entitlement
+    loan, tax = follow(searcher, engine, "创业担保贷款最多能借多少", "建档立卡贫困人口开个小卖部税费减免能减多少")
+    assert "14400元" in lead_of(tax)  # a question naming an entitlement of its own is about that one
+
+
+def test_another_persons_generic_question_is_a_question_of_its_own(searcher, engine):
+    qinqing = ask(searcher, engine, "秦青优惠贷最高多少")
+    context = Context(qinqing.topic_question, qinqing.topic_clauses, {})
+    assert follow_up_kind(normalize("那网约车司机有啥扶持"), context) == "marked"
+    assert follow_up_kind(normalize("那企业下岗的呢"), context) == "bare"  # the same question for another person
+    reply = ask(searcher, engine, "那网约车司机有啥扶持", context=context)
+    assert not reply.follow_up and reply.citations[0]["article"] == 3
