@@ -26,6 +26,7 @@ def test_colloquial_questions_find_their_article(searcher, question, article):
     ("公司让新来的人边干边学，有补贴吗", 2),  # learning while working → 以工代训 (二)
     ("养老护理家政的活，政府扩大岗位吗", 2),    # more jobs in these trades → 增加就业岗位 (二), not 家政 training (四)
     ("送外卖的活算不算灵活就业", 3),          # whether a job counts → the 新就业形态 it belongs to (三)
+    ("想学电商，有没有这方面的培训", 11),     # e-commerce skills → 直播销售/媒体运营 training (十一)
 ])
 def test_everyday_wording_finds_the_article_that_states_it(searcher, question, article):
     assert searcher.search(question, k=5).hits[0].article == article
