@@ -125,9 +125,15 @@ def test_a_term_only_the_best_clause_has_keeps_it_over_a_topic_word_of_another(s
     assert reply.citations[0]["article"] == 6  # 招人 is a topic of 以工代训 (（二）), 以工代赈 is （六）'s own
 
 
-def test_job_postings_are_not_an_employer_hiring(searcher, engine):
-    reply = ask(searcher, engine, "想找个零活干，到哪里看招工信息")
+@pytest.mark.parametrize("question", ["想找个零活干，到哪里看招工信息", "天天跑零工，招工的信息去哪看"])
+def test_job_postings_are_not_an_employer_hiring(searcher, engine, question):
+    reply = ask(searcher, engine, question)
     assert reply.citations[0]["article"] in (10, 15) and "以工代训" not in text_of(reply)
+
+
+def test_a_misspelt_clause_name_keeps_its_clause_over_a_topic_word_of_another(searcher, engine):
+    reply = ask(searcher, engine, "以工代振项目招工吗")  # 招工 is a topic of 以工代训 (（二）)
+    assert reply.citations[0]["article"] == 6
 
 
 def test_dialect_questions_are_answered_in_standard_terms(searcher, engine):

@@ -17,6 +17,21 @@ def test_colloquial_questions_find_their_article(searcher, question, article):
     assert result.hits[0].article == article
 
 
+@pytest.mark.parametrize("question, article", [
+    ("镇上修水渠招本地人干活不", 6),         # rural infrastructure work → 以工代赈 (六), not 村镇工厂 (五)
+    ("村里修桥的活本村人能干不", 6),
+    ("这份实施意见的初衷是啥", 0),           # the purpose is stated in the preamble / 总体要求
+    ("跑外卖的平台抽成能不能降一降", 3),     # platform fees → 减免…服务费用 (三)
+    ("宝鸡有没有夜间经济的扶持", 2),         # the city's name tells no article from another
+    ("公司让新来的人边干边学，有补贴吗", 2),  # learning while working → 以工代训 (二)
+    ("养老护理家政的活，政府扩大岗位吗", 2),    # more jobs in these trades → 增加就业岗位 (二), not 家政 training (四)
+    ("送外卖的活算不算灵活就业", 3),          # whether a job counts → the 新就业形态 it belongs to (三)
+    ("想学电商，有没有这方面的培训", 11),     # e-commerce skills → 直播销售/媒体运营 training (十一)
+])
+def test_everyday_wording_finds_the_article_that_states_it(searcher, question, article):
+    assert searcher.search(question, k=5).hits[0].article == article
+
+
 def test_village_shop_question_finds_startup_support(searcher):
     assert searcher.search("回村开个小超市有啥扶持？", k=3).hits[0].article in (1, 5)
 

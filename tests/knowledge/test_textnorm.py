@@ -38,6 +38,7 @@ def test_numeral_values():
 def test_domain_typos_come_from_the_data_file():
     assert fix_typos("担宝贷款") == "担保贷款"
     assert normalize("秦清优惠贷 以工带训") == "秦青优惠贷 以工代训"
+    assert normalize("以工代镇 以工代振") == "以工代赈 以工代赈"  # zhèn homophones of 以工代赈
 
 
 def test_spaces_inside_chinese_text_are_removed_but_keyword_gaps_survive():
