@@ -220,6 +220,19 @@ def test_yaml_is_the_seed_not_a_second_truth(policy_service):
 
 
 # --- staff keep the knowledge base current -------------------------------------------------------------
+def settled(policy_service) -> None:
+    """Wait until the latest publish is live. A staff route waits at most 10 s for the new index
+    (service/staff.py LIVE_WAIT_SECONDS); a loaded CI machine can take longer, and the next search would then
+    see the old index. The keeper signals the swap (/api/admin/live), nothing here sleeps."""
+    releases = policy_service.get("/api/admin/releases", headers=STAFF).json()["releases"]
+    latest = max(release["revision"] for release in releases)
+    for _ in range(10):  # ≤ 10 minutes: only a broken build gets this far
+        live = policy_service.get("/api/admin/live", headers=STAFF, params={"revision": latest, "timeout": 60})
+        if live.json()["live"]:
+            return
+    raise AssertionError(f"revision {latest} never went live: {live.json()}")
+
+
 def top_article(policy_service, question: str):
     body = policy_service.get("/api/search", params={"q": question}).json()
     return body["hits"][0]["article"] if body["answerable"] and body["hits"] else None
@@ -237,9 +250,11 @@ def test_retired_clause_is_no_longer_answered_and_can_be_restored(policy_service
                                   json={"editor": "王科员", "reason": "测试下架"})
     assert retired.status_code == 200 and retired.json()["active"] is False
     try:
+        settled(policy_service)
         assert top_article(policy_service, question) != 8
     finally:
         policy_service.post("/api/clauses/baoji-2020-49:3.8/restore", headers=STAFF, json={"editor": "王科员"})
+        settled(policy_service)
     assert top_article(policy_service, question) == 8
     history = policy_service.get("/api/clauses/baoji-2020-49:3.8/history", headers=STAFF).json()["history"]
     assert [entry["action"] for entry in history][-2:] == ["retire", "restore"]
@@ -256,11 +271,13 @@ def test_edited_text_is_searched_and_quoted_without_restart(policy_service):
         response = policy_service.put(f"/api/clauses/{clause_id}", headers=STAFF,
                                       json={"text": edited, "version": current["version"], "note": "补充服务内容"})
         assert response.status_code == 200 and response.json()["version"] == current["version"] + 1
+        settled(policy_service)
         answer = policy_service.post("/api/answer", json={"q": "社区就业服务平台提供法律援助吗"}).json()
         assert "法律援助" in "\n".join(answer["parts"])
     finally:
         policy_service.put(f"/api/clauses/{clause_id}", headers=STAFF,
                            json={"text": original, "version": current["version"] + 1})
+        settled(policy_service)
 
 
 def test_edit_of_unknown_clause_is_404_and_bad_edit_is_400(policy_service):
@@ -287,3 +304,4 @@ def test_staff_add_a_document_from_text(policy_service):
     finally:  # the session's service is shared: its night-market clause would outrank article (八) elsewhere
         retired = policy_service.post("/api/clauses/test-2026-7:1.1/retire", headers=STAFF, json={"reason": "测试"})
         assert retired.status_code == 200, retired.text
+        settled(policy_service)
