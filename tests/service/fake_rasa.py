@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -10,9 +11,10 @@ from tests.support.background_server import BackgroundServer
 
 
 class FakeRasaApi(BackgroundServer):
-    def __init__(self, token: str):
+    def __init__(self, token: str, clock: Callable[[], float] = time.time):
         super().__init__()
         self.token = token
+        self.clock = clock  # stamps events: tests point it at the service's injected clock
         self.events: dict[str, list[dict]] = {}
         self.refuse_appends = False  # as when Rasa's lock store is unreachable
         self.intents: dict[str, tuple[str, float]] = {}  # text → what /model/parse answers (else nlu_fallback)
@@ -29,13 +31,13 @@ class FakeRasaApi(BackgroundServer):
     def user_says(self, sender: str, text: str, channel: str = "rest", at: float | None = None) -> None:
         with self._lock:
             self.events.setdefault(sender, []).append(
-                {"event": "user", "text": text, "timestamp": time.time() if at is None else at,
+                {"event": "user", "text": text, "timestamp": self.clock() if at is None else at,
                  "input_channel": channel, "parse_data": {"intent": {"name": "ask_policy"}}})
 
     def action_ran(self, sender: str, name: str, at: float | None = None) -> None:
         with self._lock:
             self.events.setdefault(sender, []).append(
-                {"event": "action", "name": name, "timestamp": time.time() if at is None else at})
+                {"event": "action", "name": name, "timestamp": self.clock() if at is None else at})
 
     def kinds(self, sender: str) -> list[str]:
         with self._lock:
@@ -63,7 +65,7 @@ class FakeRasaApi(BackgroundServer):
         body = await request.json()
         with self._lock:
             for event in body if isinstance(body, list) else [body]:
-                self.events.setdefault(request.match_info["sender"], []).append({**event, "timestamp": time.time()})
+                self.events.setdefault(request.match_info["sender"], []).append({**event, "timestamp": self.clock()})
         return web.json_response({"sender_id": request.match_info["sender"]})
 
     async def _parse(self, request: web.Request) -> web.Response:

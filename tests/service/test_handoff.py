@@ -144,6 +144,8 @@ def world(tmp_path_factory):
     finally:
         for key, value in saved.items():
             os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    queue = app.runner.app[QUEUE]
+    rasa.clock = lambda: queue.clock()  # events are stamped by the clock the queue judges them by (tests inject it)
     users = UserStore(settings.users_db)
     users.add("li", "long enough password", "agent")
     users.add("wang", "long enough password", "agent")
@@ -250,7 +252,7 @@ def test_wechat_reply_goes_through_the_customer_service_api(world):
 def test_wechat_48h_window_and_failures_are_visible_and_retried(world):
     app, rasa, wechat, tokens = world
     openid = "o" + secrets.token_hex(8)
-    rasa.user_says(openid, "转人工", channel="wechat", at=rasa_time_hours_ago(49))
+    rasa.user_says(openid, "转人工", channel="wechat", at=hours_ago(app, 49))
     handoff_id = file_handoff(app, openid, channel="wechat", rasa=rasa).json()["id"]
     app.post(f"/api/agent/queue/{handoff_id}/claim", headers=tokens["li"])
     late = app.post(f"/api/agent/queue/{handoff_id}/reply", headers=tokens["li"], json={"text": "还在吗"}).json()
@@ -272,9 +274,9 @@ def test_wechat_48h_window_and_failures_are_visible_and_retried(world):
     assert [m.content for m in wechat.messages_to(openid)] == ["【人工客服】好的"]
 
 
-def rasa_time_hours_ago(hours: float) -> float:
-    import time
-    return time.time() - hours * 3600
+def hours_ago(app, hours: float) -> float:
+    """A moment on the queue's clock, the one the 48-hour window is judged by."""
+    return app.runner.app[QUEUE].clock() - hours * 3600
 
 
 def test_claim_is_refused_when_the_bot_cannot_be_paused(world, tmp_path):
