@@ -3,7 +3,7 @@
 compose_answer(question, searcher, today) → Answer(parts, citations, answerable):
 * quotes the one or two most relevant sentences of the best clause (not the whole article),
   for every question in the message ("要交登记费吗？能贷多少？" → two quotes);
-* cites the document number and article ("宝政办发〔2020〕49号（一）优化贷款税收等政策支持个体经营发展")
+* cites the document number, section and article ("宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展")
   and the departments to contact;
 * flags time-limited provisions whose date has passed relative to `today` — they are quoted as
   expired, never as current;
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from bot import text_split
 from bot.text_split import PARAGRAPH_CUTS, WECHAT_TEXT_LIMIT
 
-from .citations import article_label, citation_from_hit, citation_line, expiry_notes
+from .citations import citation_from_hit, citation_heading, citation_line, expiry_notes
 from .parser import extract_time_limits
 from .question_details import asked_details, has_evidence
 from .search import Hit
@@ -90,7 +90,7 @@ def answer_block(hit: Hit, question: str, today: dt.date, lead: str = "") -> Blo
     quote is the answer, so the bubble keeps the full text."""
     quotes = choose_sentences(hit, question)
     expired_notes = [note for sentence in quotes for note in expiry_notes(sentence, today)]
-    source = f"{document_reference(hit)}{article_label(hit)}"
+    source = f"{document_reference(hit)} {citation_heading(hit)}"
     lines = [lead, f"依据{source}："] if lead else [f"根据{source}："]
     for sentence in quotes:
         marker = "（已过期）" if is_fully_expired(sentence, today) else ""

@@ -42,6 +42,12 @@ def article_label(clause) -> str:
     return clause.title or "前言"
 
 
+def citation_heading(clause) -> str:
+    """二、（一）优化贷款… for an article (its section makes the citation unambiguous on its own), else the label."""
+    label = article_label(clause)
+    return section_label(clause.section) + label if clause.article > 0 else label
+
+
 def section_label(section: str) -> str:
     """二、积极拓宽渠道… → 二、"""
     match = _SECTION_LABEL.match(section or "")
@@ -98,7 +104,7 @@ def citation_card(clause, doc_number: str, doc_title: str, quotes: list[str], to
         "section": clause.section, "section_label": section_mark,
         "article": clause.article, "article_mark": f"（{chinese_number(clause.article)}）" if clause.article > 0 else "",
         "title": clause.title, "article_label": label,
-        "heading": section_mark + label if clause.article > 0 else label,
+        "heading": citation_heading(clause),
         "quote": "".join(quotes), "quotes": list(quotes),
         "expired": bool(notes), "expiry_notes": notes,
         "departments": list(clause.departments),

@@ -80,3 +80,8 @@ def test_a_single_overlong_sentence_is_still_split_within_the_limit():
 
 def test_chinese_article_numbers():
     assert [chinese_number(n) for n in (1, 10, 11, 16, 23)] == ["一", "十", "十一", "十六", "二十三"]
+
+
+def test_an_answer_cites_the_section_with_the_article(searcher):
+    text = "\n".join(compose_answer("创业担保贷款最多能贷多少", searcher).parts)
+    assert "宝政办发〔2020〕49号 二、（一）优化贷款税收等政策支持个体经营发展" in text

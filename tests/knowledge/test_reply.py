@@ -31,7 +31,7 @@ def test_the_reply_opens_with_the_answer_then_the_quote(searcher, engine):
     first_line = reply.parts[0].splitlines()[0]
     assert reply.kind == "answer"
     assert "20万元" in first_line and "10万元以下免除反担保" in first_line
-    assert "依据宝政办发〔2020〕49号（一）" in text_of(reply)
+    assert "依据宝政办发〔2020〕49号二、（一）" in text_of(reply)
     assert reply.citations[0]["clause_id"] == "baoji-2020-49:2.1"
 
 
