@@ -382,7 +382,7 @@ def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, li
         return None
     rules = context.engine.rules
     items = {rule["id"]: rule for rule in rules.entitlements}
-    lines = [lead.sentence]
+    lines = [entitlement_where(asked_details(q), [items[name] for name in lead.entitlements]) + lead.sentence]
     citations = []
     for name in lead.entitlements:
         article = rules.articles[items[name]["article"]]
@@ -560,6 +560,20 @@ def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | No
         return ""
     missing = [d for d in asked if not has_evidence(d, quotes, explicit=True)]
     line = f"{subject}由{contact}负责办理"
+    if missing:
+        line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
+    return line + "。"
+
+
+def entitlement_where(details: list[str], named: list[dict]) -> str:
+    """Where to go for entitlements answered from their own rules (no retrieved clause): their departments
+    (rules.yaml `apply_to`), and that the text names no place, documents or procedure — their quotes never do."""
+    asked = [d for d in ("place", "procedure", "documents") if d in details]
+    departments = list(dict.fromkeys(d for rule in named for d in rule["apply_to"]))
+    if not asked or not departments:
+        return ""
+    missing = [d for d in asked if not has_evidence(d, [rule["quote"] for rule in named], explicit=True)]
+    line = f"{'、'.join(rule['title'] for rule in named)}由{departments_text(departments)}负责办理"
     if missing:
         line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
     return line + "。"

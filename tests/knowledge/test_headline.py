@@ -88,3 +88,11 @@ def test_the_entitlement_s_own_amount_names_it(engine):
                             personal=False, parameters=engine.parameters)[1]
     assert chosen == {"tax_relief"}
     assert relevant_rules("开店能减多少", None, engine.rules, personal=False, parameters=engine.parameters)[1] == set()
+
+
+def test_where_to_go_for_an_entitlement_answered_from_its_rules(engine):
+    from knowledge.headline import entitlement_where
+    rule = next(rule for rule in engine.rules.entitlements if rule["id"] == "startup_subsidy")
+    line = entitlement_where(["documents", "place"], [rule])
+    assert line.startswith("一次性创业补贴由市人社局") and "没有写明具体办理地点、需要的材料" in line
+    assert entitlement_where(["amount"], [rule]) == ""
