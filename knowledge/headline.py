@@ -469,7 +469,7 @@ def _personal_lines(chosen: list[dict], specific: set[str], items: dict, rules) 
             lines.append(f"{item['title']}：同样待确认（{item['to_confirm'][0].split('，')[-1]}）；{benefit}")
             continue
         confirmed.add(reason)
-        lines.append(_verdict_line(item))
+        lines.append(_verdict_line(item, rule))
     failed = [rule for rule in shown if items[rule["id"]]["eligible"] is False]
     names = {rule["id"] for rule in shown}
     if failed and len(failed) == len(shown[:3]):  # nothing asked about applies: what the same article offers
@@ -489,10 +489,13 @@ def _personal_lines(chosen: list[dict], specific: set[str], items: dict, rules) 
     return lines, [name for name in names if name in items]
 
 
-def _verdict_line(item: dict) -> str:
+def _verdict_line(item: dict, rule: dict | None = None) -> str:
     title, benefit = item["title"], _benefit_line(item)
     benefit = benefit.split("：", 1)[1] if benefit.startswith(title + "：") else benefit
     if item["eligible"] is True:
+        met = _met_limits(rule, item)
+        if met:  # "刚好45岁": say the limit includes the number, with the person's own figure
+            return f"{title}要求{met}，符合，{benefit}"
         return f"{title}：按您说的情况符合，{benefit}"
     if item["eligible"] is False:
         for line in item.get("why", []):
@@ -511,6 +514,17 @@ def _verdict_line(item: dict) -> str:
             pending.append(match.group(2))
     need = "、".join(pending) if pending else "其他条件"
     return f"{title}：待确认，还要看是否{need}；{benefit}"
+
+
+def _met_limits(rule: dict | None, item: dict) -> str:
+    """"年龄在45岁以下（含45岁），您的年龄：45岁": the compared limits the person meets, from the `why` lines
+    (they follow the conditions' order)."""
+    met = []
+    for condition, line in zip((rule or {}).get("conditions", []), item.get("why", [])):
+        match = _VERDICT_LINE.match(line)
+        if "compare" in condition and match and match.group(1) == "符合":
+            met.append(match.group(2) + (f"，{match.group(3)}" if match.group(3) else ""))
+    return "；".join(met)
 
 
 def _failed_facts(rule: dict, item: dict) -> set[str]:

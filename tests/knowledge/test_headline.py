@@ -96,3 +96,10 @@ def test_where_to_go_for_an_entitlement_answered_from_its_rules(engine):
     line = entitlement_where(["documents", "place"], [rule])
     assert line.startswith("一次性创业补贴由市人社局") and "没有写明具体办理地点、需要的材料" in line
     assert entitlement_where(["amount"], [rule]) == ""
+
+
+def test_an_age_on_the_limit_is_told_the_limit_includes_it(engine):
+    on_limit = lead(engine, "我刚好45岁，开了个凉皮店，秦青贷还能申请不", age=45, activities=["self_employed"])
+    assert on_limit.startswith("秦青优惠贷要求年龄在45岁以下（含45岁），您的年龄：45岁，符合")
+    over = lead(engine, "我46了，开了个凉皮店，秦青贷还能申请不", age=46, activities=["self_employed"])
+    assert "您的年龄：46岁，不符合" in over and "创业担保贷款没有年龄要求" in over
