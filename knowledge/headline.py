@@ -20,7 +20,8 @@ import re
 from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
-from .entitlement_format import show_number, show_value, tidy
+from .entitlement_parameters import satisfies
+from .entitlement_format import show_money, show_number, show_value, tidy
 from .entitlements import EntitlementEngine
 from .profile_text import denial_spans, denied_names, load_terms
 from .question_details import asked_details, has_evidence
@@ -226,12 +227,38 @@ def _entitlement_lead(q: str, hit: Hit | None, context: HeadlineContext, anywher
         lines = [_benefit_line(items[name]) for name in shown]
     if not lines:
         return None
-    lines += [line for line in (derived_total(q, rule, engine.parameters, context.terms)
+    parameters = engine.parameters.at(context.today)  # the values in force today
+    lines += [line for line in (derived_total(q, rule, parameters, context.terms)
                                 for rule in chosen if rule["id"] in shown) if line]
+    lines += [line for line in (amount_checks(q, rule, parameters) for rule in chosen if rule["id"] in shown) if line]
     lines += denial_lines(q, [rule for rule in chosen if rule["id"] in shown], rules, context.today)
     citations = [_entitlement_citation(items[name], rules) for name in shown
                  if hit is None or items[name]["clause_id"] != hit.clause_id]
     return Lead("；".join(lines) + "。", citations, personal=bool(facts), entitlements=shown)
+
+
+_ASKED_MONEY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|w)?\s*(?:元|块)?")
+
+
+def amount_checks(q: str, rule: dict, parameters) -> str:
+    """"创业担保贷款：您说的15万元超过10万元，不能免除反担保；未超过20万元…": an amount of money the asker states,
+    against the entitlement's dated limits (rules.yaml `thresholds`; 以下 includes the number)."""
+    limits = rule.get("thresholds") or []
+    stated = [float(m.group(1)) * (10_000 if m.group(2) else 1) for m in _ASKED_MONEY.finditer(q)
+              if m.group(2) or re.match(r"\s*(?:元|块)", q[m.end(1):])]
+    stated = [value for value in stated if value >= 1000]
+    if not limits or len(stated) != 1:
+        return ""
+    amount, parts = stated[0], []
+    for limit in limits:
+        parameter = parameters[limit["param"]]
+        bound = parameter.value
+        if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+            continue
+        within = satisfies(amount, parameter.op or "以内", bound)  # 以下/以内 include the bound (民法典 第1259条)
+        relation = "未超过" if within else "超过"
+        parts.append(f"{relation}{show_money(bound)}，{limit['within'] if within else limit['beyond']}")
+    return f"{rule['title']}：您说的{show_money(tidy(amount))}" + "；".join(parts) if parts else ""
 
 
 def denied_group_verdicts(q: str, chosen: list[dict], items: dict, rules, today: dt.date) -> dict:

@@ -103,3 +103,13 @@ def test_an_age_on_the_limit_is_told_the_limit_includes_it(engine):
     assert on_limit.startswith("秦青优惠贷要求年龄在45岁以下（含45岁），您的年龄：45岁，符合")
     over = lead(engine, "我46了，开了个凉皮店，秦青贷还能申请不", age=46, activities=["self_employed"])
     assert "您的年龄：46岁，不符合" in over and "创业担保贷款没有年龄要求" in over
+
+
+def test_an_amount_the_asker_states_is_checked_against_the_dated_limits(engine):
+    from knowledge.headline import amount_checks
+    rule = next(rule for rule in engine.rules.entitlements if rule["id"] == "guarantee_loan")
+    above = amount_checks(normalize("想贷15万，要不要寻人反担保").lower(), rule, engine.parameters)
+    assert above == "创业担保贷款：您说的15万元超过10万元，不能免除反担保；未超过20万元，在个人贷款最高额度以内"
+    on_limit = amount_checks(normalize("借10万块要反担保吗").lower(), rule, engine.parameters)
+    assert on_limit.startswith("创业担保贷款：您说的10万元未超过10万元，免除反担保")  # 以下 includes the number
+    assert amount_checks("我45岁，能贷多少", rule, engine.parameters) == ""  # no amount of money stated
