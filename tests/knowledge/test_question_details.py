@@ -33,3 +33,9 @@ def test_a_school_leaving_window_is_no_stated_duration():
     assert has_evidence("duration", who) and not has_evidence("duration", who, explicit=True)
     assert has_evidence("duration", ["可在 3 年内享受每户每年 14400 元限额的税费减免。"], explicit=True)
     assert has_evidence("duration", ["按每人每月 600 元标准给予最长 6 个月以工代训补贴。"], explicit=True)
+
+
+def test_a_period_the_asker_states_is_not_asked():
+    assert asked_details(normalize("我在菜市场卖菜十几年了，标准化菜市场是啥说法")) == []
+    assert asked_details(normalize("干了好几年了，还能补不")) == []
+    assert asked_details(normalize("补贴能补几年")) == ["duration"]
