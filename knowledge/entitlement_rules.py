@@ -50,6 +50,11 @@ def _referenced_parameters(rule: dict) -> Iterable[tuple[str, bool]]:
         yield rule["period"], False
     for name in rule.get("per_person", []):
         yield name, True
+    for threshold in rule.get("thresholds", []):
+        yield threshold["param"], True
+    for key in ("rate", "cap"):
+        if key in rule.get("per_unit", {}):
+            yield rule["per_unit"][key], True
     for note in rule.get("notes", []):
         if "while" in note:
             yield note["while"], False

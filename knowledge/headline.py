@@ -20,9 +20,10 @@ import re
 from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
-from .entitlement_format import show_value, tidy
+from .entitlement_parameters import satisfies
+from .entitlement_format import show_money, show_number, show_value, tidy
 from .entitlements import EntitlementEngine
-from .profile_text import load_terms
+from .profile_text import denial_spans, denied_names, load_terms
 from .question_details import asked_details, has_evidence
 from .search import Hit
 from .textnorm import normalize, squeeze_spaces
@@ -30,7 +31,7 @@ from .tokenize import tokenize
 
 _PHRASES = re.compile(r"[^，,；;。：:]+")
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?\s*万?元")
-_PERIOD = re.compile(r"\d+\s*(?:个月|年|天)|年内|年底前|期限")
+_PERIOD = re.compile(r"(?<!离校|毕业)\d+\s*(?:个月|年|天)|(?<!离校\d|毕业\d)年内|年底前|期限")  # 离校2年内: who, not how long
 _MISSING_WORDS = {"place": "具体办理地点", "documents": "需要的材料", "procedure": "具体办理流程",
                   "amount": "具体金额或标准", "duration": "具体期限", "rate": "利率或利息"}
 # "关了好几个月", "干了几年了": a period the asker states, not one asked for
@@ -92,10 +93,28 @@ def _mentions(q: str, words: list[str] | None) -> bool:
 def _names(q: str, word: str) -> bool:
     """`word` occurs in the question as a word, not as a piece of a longer one: a one-character word (证, 税,
     贷) counts on its own or in a two-character word (办证, 交税, 能贷) — in a longer word it names something
-    else (报到证, 健康证, 个人所得税), which must not pull in the entitlement this word stands for."""
+    else (报到证, 健康证, 个人所得税), which must not pull in the entitlement this word stands for. An
+    occurrence the asker negates as their own past ("之前没交社保", "没贷过款") is a fact, not what is asked."""
+    if not any(not _negated(q, match.start()) for match in re.finditer(re.escape(word), q)):
+        return False
     if len(word) != 1:
-        return word in q
-    return word in q and any(word in token and len(token) <= 2 for token in _words(q))
+        return True
+    return any(word in token and len(token) <= 2 for token in _words(q))
+
+
+# "没交社保", "从来没贷过款", "也没有办": 没/未 with an optional verb of having done it — not 不 ("是不是不用反担保"
+# asks about the counter-guarantee) nor 有没有 (a question)
+_NEGATED_BEFORE = re.compile(r"(?<!有)(?:没有|没|未|从没|从来没)(?:交|缴|缴纳|交过|缴过|买|买过|上|上过|参加|参加过|办|办过|贷|贷过|"
+                             r"领|领过|拿|拿过|申请|申请过|享受|享受过|有|有过|用|用过)?(?:过)?$")
+
+
+def _negated(q: str, start: int) -> bool:
+    before = q[max(0, start - 8):start]
+    match = _NEGATED_BEFORE.search(before)
+    if not match:
+        return False
+    at = match.start()  # "领没领过", "交没交": 没 between the same verb twice asks, it does not deny
+    return not (0 < at < len(before) - 1 and before[at - 1] == before[at + 1])
 
 
 @functools.lru_cache(maxsize=256)
@@ -103,13 +122,26 @@ def _words(q: str) -> tuple[str, ...]:
     return tuple(tokenize(q))
 
 
+_STATED_MONEY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万)?")
+
+
+def _states_amount(q: str, rule: dict, parameters) -> bool:
+    """The question quotes the entitlement's own amount ("每年能减14400", "每月600"): it names that entitlement."""
+    name = rule.get("amount")
+    value = parameters[name].value if name else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 100:
+        return False
+    return any(float(m.group(1)) * (10_000 if m.group(2) else 1) == value for m in _STATED_MONEY.finditer(q))
+
+
 def relevant_rules(q: str, hit: Hit | None, rules, personal: bool,
-                   generic: frozenset = frozenset()) -> tuple[list[dict], set[str]]:
+                   generic: frozenset = frozenset(), parameters=None) -> tuple[list[dict], set[str]]:
     """(rules the question is about, ids named specifically). A specific name wins anywhere; a topic word
     counts for the clause retrieval found, or — for a personal question — for any clause. A generic word
     (`generic`: 补贴, 扶持 …) alone names no entitlement unless the person described themselves: "娃上幼儿园
     给补贴不" is not about the 一次性创业补贴 of the clause retrieval happened to find."""
-    specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))]
+    specific = [rule for rule in rules.entitlements if _mentions(q, rule.get("keywords"))
+                or (parameters is not None and _states_amount(q, rule, parameters))]
     if specific:
         return specific, {rule["id"] for rule in specific}
     topical = [rule for rule in rules.entitlements
@@ -178,55 +210,171 @@ def _entitlement_lead(q: str, hit: Hit | None, context: HeadlineContext, anywher
     # alone ("摆摊") is usually the topic of the question, so then only the retrieved clause's entitlements count
     # (`anywhere`: unless the activity is the situation and an amount of the topic is asked).
     described = bool(facts.get("age") or facts.get("groups")) or anywhere
-    chosen, specific = relevant_rules(q, hit, rules, personal=described, generic=generic_words(context.terms))
+    chosen, specific = relevant_rules(q, hit, rules, personal=described, generic=generic_words(context.terms),
+                                      parameters=engine.parameters)
     if context.live is not None:
         chosen = [rule for rule in chosen if _clause_of(rules, rule) in context.live]
     if not chosen:
         return None
     request = {"as_of": context.today.isoformat(), **_request_facts(facts)}
     items = {item["id"]: item for item in engine.evaluate(request)["entitlements"]}
-    if facts:
+    denied = denied_group_verdicts(q, chosen, items, rules, context.today)
+    items.update(denied)
+    if facts or denied:
         lines, shown = _personal_lines(chosen, specific, items, rules)
     else:
         shown = [rule["id"] for rule in chosen][:3]
         lines = [_benefit_line(items[name]) for name in shown]
     if not lines:
         return None
-    lines += [line for line in (headcount_total(q, rule, engine.parameters, context.terms)
+    parameters = engine.parameters.at(context.today)  # the values in force today
+    lines += [line for line in (derived_total(q, rule, parameters, context.terms)
                                 for rule in chosen if rule["id"] in shown) if line]
-    lines += denial_lines(q, [rule for rule in chosen if rule["id"] in shown], rules)
+    lines += [line for line in (amount_checks(q, rule, parameters) for rule in chosen if rule["id"] in shown) if line]
+    lines += denial_lines(q, [rule for rule in chosen if rule["id"] in shown], rules, context.today)
     citations = [_entitlement_citation(items[name], rules) for name in shown
                  if hit is None or items[name]["clause_id"] != hit.clause_id]
     return Lead("；".join(lines) + "。", citations, personal=bool(facts), entitlements=shown)
 
 
-def denial_lines(q: str, shown: list[dict], rules) -> list[str]:
+_ASKED_MONEY = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万|w)?\s*(?:元|块)?")
+
+
+def amount_checks(q: str, rule: dict, parameters) -> str:
+    """"创业担保贷款：您说的15万元超过10万元，不能免除反担保；未超过20万元…": an amount of money the asker states,
+    against the entitlement's dated limits (rules.yaml `thresholds`; 以下 includes the number)."""
+    limits = rule.get("thresholds") or []
+    stated = [float(m.group(1)) * (10_000 if m.group(2) else 1) for m in _ASKED_MONEY.finditer(q)
+              if m.group(2) or re.match(r"\s*(?:元|块)", q[m.end(1):])]
+    stated = [value for value in stated if value >= 1000]
+    if not limits or len(stated) != 1:
+        return ""
+    amount, parts = stated[0], []
+    for limit in limits:
+        parameter = parameters[limit["param"]]
+        bound = parameter.value
+        if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+            continue
+        within = satisfies(amount, parameter.op or "以内", bound)  # 以下/以内 include the bound (民法典 第1259条)
+        relation = "未超过" if within else "超过"
+        parts.append(f"{relation}{show_money(bound)}，{limit['within'] if within else limit['beyond']}")
+    return f"{rule['title']}：您说的{show_money(tidy(amount))}" + "；".join(parts) if parts else ""
+
+
+def denied_group_verdicts(q: str, chosen: list[dict], items: dict, rules, today: dt.date) -> dict:
+    """Items of entitlements whose every qualifying group the asker denied ("我没有建档立卡，也没办就业创业证" for the
+    税费减免): 不符合 — not 待确认, which the unknown groups alone would give."""
+    denied = set(denied_names(q, "groups", today))
+    changed = {}
+    for rule in chosen:
+        item = items[rule["id"]]
+        for condition in rule["conditions"]:
+            groups = condition.get("any_group") or []
+            if groups and set(groups) <= denied and item["eligible"] is not False:
+                said = "、".join(rules.groups[name] for name in groups)
+                changed[rule["id"]] = {**item, "eligible": False,
+                                       "why": [f"不符合：{condition['label']}（您说的情况不属于{said}）"]}
+    return changed
+
+
+def denial_lines(q: str, shown: list[dict], rules, today: dt.date | None = None) -> list[str]:
     """"您说的“毕业快3年”超过了“离校2年内（未就业）高校毕业生”的期限": a statement that rules out a group the
-    shown entitlements name (profile_terms.yaml `denials`), said in the person's own words."""
-    lines = []
-    for kind, names in load_terms().denials.items():
+    shown entitlements name (profile_terms.yaml `denials`, `denials_by_year`), said in the person's own words."""
+    lines, said = [], set()
+    for start, end, kind, name in denial_spans(q, today=today):
         vocabulary = getattr(rules, kind, {})
-        for name, matcher in names.items():
-            spans = matcher.spans(q)
-            named = any(name in condition.get("any_group", []) + condition.get("hires_any", [])
-                        for rule in shown for condition in rule["conditions"])
-            if spans and named and name in vocabulary:
-                start, end = spans[0]
-                lines.append(f"您说的“{q[start:end]}”超过了“{vocabulary[name]}”的期限，按这一身份不符合")
+        named = any(name in condition.get("any_group", []) + condition.get("hires_any", [])
+                    for rule in shown for condition in rule["conditions"])
+        if named and name in vocabulary and name not in said:
+            said.add(name)
+            lines.append(f"您说的“{q[start:end]}”超过了“{vocabulary[name]}”的期限，按这一身份不符合")
     return lines
 
 
 def headcount(q: str, terms: dict) -> int:
     """The number of people a question about a total or an amount names ("招了3个贫困劳动力，一共最多补多少",
-    "新招5名贫困劳动力，最多补多少钱" → 3, 5), else 0."""
+    "新招5名贫困劳动力，最多补多少钱" → 3, 5; "2个退役军人和1个贫困劳动力" → 3), else 0."""
     spec = (terms or {}).get("totals") or {}
-    if not any(word in q for word in spec.get("words", [])) and "amount" not in asked_details(q):
+    if not asks_total(q, terms):
         return 0
     for entry in spec.get("headcount", []):
-        match = re.search(entry[3:] if entry.startswith("re:") else re.escape(entry), q)
-        if match:
-            return int(match.group(1))
+        matches = list(re.finditer(entry[3:] if entry.startswith("re:") else re.escape(entry), q))
+        if matches:
+            return sum(int(match.group(1)) for match in _joined(q, matches))
     return 0
+
+
+def asks_total(q: str, terms: dict) -> bool:
+    """The question asks for an amount or a total ("一共", "合计", "能补多少")."""
+    spec = (terms or {}).get("totals") or {}
+    return any(word in q for word in spec.get("words", [])) or "amount" in asked_details(q)
+
+
+_AND = re.compile(r"^[^，,。？?]{0,3}?(?:和|跟|加上|还有|以及|、)")
+
+
+def _joined(q: str, matches: list[re.Match]) -> list[re.Match]:
+    """The first count and those added to it ("2个退役军人和1个贫困劳动力"); not a part of it ("3个人，其中2个…")."""
+    kept = matches[:1]
+    for previous, match in zip(matches, matches[1:]):
+        if not _AND.match(q[previous.end():match.start()]):
+            break
+        kept.append(match)
+    return kept
+
+
+# "干了4个月", "干满1年", "3年半", "半年": a period the asker states (not "2020年", not "离校2年")
+_STATED_PERIOD = re.compile(r"(?<![\d.])(?<!离校|毕业)(\d+(?:\.\d+)?|半)\s*(个月|年)(半)?")
+
+
+def stated_period(q: str, unit: str) -> float | None:
+    """The period the question states, in `unit` ("个月" or "年"): "1年" → 12 个月, "半年" → 6 个月 or 0.5 年."""
+    for match in _STATED_PERIOD.finditer(q):
+        number = 0.5 if match.group(1) == "半" else float(match.group(1))
+        if number >= 1900:  # a calendar year
+            continue
+        number += 0.5 if match.group(3) else 0
+        months = number * 12 if match.group(2) == "年" else number
+        return months if unit == "个月" else months / 12
+    return None
+
+
+def _unit_count(q: str, unit: str, terms: dict) -> int:
+    if unit == "人":
+        return headcount(q, terms)
+    match = re.search(rf"(\d+)\s*{re.escape(unit)}", q)
+    return int(match.group(1)) if match and asks_total(q, terms) else 0
+
+
+def derived_total(q: str, rule: dict, parameters, terms: dict) -> str:
+    """The total for what the question states — households or people (rules.yaml `per_unit`) and a period
+    — from the dated parameters, with the arithmetic: "以工代训补贴按您说的4个月：600元×4个月=2400元";
+    "税费减免2户×3年：14400元×3年×2户=86400元"; a period beyond the cap is counted at the cap."""
+    spec = rule.get("per_unit")
+    if not spec:
+        return headcount_total(q, rule, parameters, terms)
+    count = _unit_count(q, spec["unit"], terms)
+    rate, cap = parameters[spec["rate"]], parameters[spec["cap"]]
+    if not all(isinstance(p.value, (int, float)) and not isinstance(p.value, bool) for p in (rate, cap)):
+        return ""
+    period = stated_period(q, cap.unit) if asks_total(q, terms) else None
+    if count < 2 and (period is None or period == cap.value):  # the full period is the benefit line already
+        return ""
+    periods = tidy(min(period, cap.value)) if period is not None else cap.value
+    units = max(count, 1)
+    total = tidy(rate.value * periods * units)
+    money = rate.unit.split("/")[0]
+
+    def span(value) -> str:
+        return f"{show_number(value)}{cap.unit}"
+    factors = f"{show_value(rate.value, money)}×{span(periods)}" + (f"×{units}{spec['unit']}" if units > 1 else "")
+    said = []
+    if period is not None:
+        said.append(f"您说的{span(tidy(period))}" + (
+            f"（最长{span(cap.value)}，按{span(cap.value)}算）" if period > cap.value else ""))
+    if units > 1:
+        said.append(f"{units}{spec['unit']}")
+    return f"{rule['title']}按{'、'.join(said)}合计最多{show_value(total, money)}（{factors}）"
 
 
 def headcount_total(q: str, rule: dict, parameters, terms: dict) -> str:
@@ -261,7 +409,7 @@ def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, li
         return None
     rules = context.engine.rules
     items = {rule["id"]: rule for rule in rules.entitlements}
-    lines = [lead.sentence]
+    lines = [entitlement_where(asked_details(q), [items[name] for name in lead.entitlements]) + lead.sentence]
     citations = []
     for name in lead.entitlements:
         article = rules.articles[items[name]["article"]]
@@ -348,7 +496,7 @@ def _personal_lines(chosen: list[dict], specific: set[str], items: dict, rules) 
             lines.append(f"{item['title']}：同样待确认（{item['to_confirm'][0].split('，')[-1]}）；{benefit}")
             continue
         confirmed.add(reason)
-        lines.append(_verdict_line(item))
+        lines.append(_verdict_line(item, rule))
     failed = [rule for rule in shown if items[rule["id"]]["eligible"] is False]
     names = {rule["id"] for rule in shown}
     if failed and len(failed) == len(shown[:3]):  # nothing asked about applies: what the same article offers
@@ -368,10 +516,13 @@ def _personal_lines(chosen: list[dict], specific: set[str], items: dict, rules) 
     return lines, [name for name in names if name in items]
 
 
-def _verdict_line(item: dict) -> str:
+def _verdict_line(item: dict, rule: dict | None = None) -> str:
     title, benefit = item["title"], _benefit_line(item)
     benefit = benefit.split("：", 1)[1] if benefit.startswith(title + "：") else benefit
     if item["eligible"] is True:
+        met = _met_limits(rule, item)
+        if met:  # "刚好45岁": say the limit includes the number, with the person's own figure
+            return f"{title}要求{met}，符合，{benefit}"
         return f"{title}：按您说的情况符合，{benefit}"
     if item["eligible"] is False:
         for line in item.get("why", []):
@@ -390,6 +541,17 @@ def _verdict_line(item: dict) -> str:
             pending.append(match.group(2))
     need = "、".join(pending) if pending else "其他条件"
     return f"{title}：待确认，还要看是否{need}；{benefit}"
+
+
+def _met_limits(rule: dict | None, item: dict) -> str:
+    """"年龄在45岁以下（含45岁），您的年龄：45岁": the compared limits the person meets, from the `why` lines
+    (they follow the conditions' order)."""
+    met = []
+    for condition, line in zip((rule or {}).get("conditions", []), item.get("why", [])):
+        match = _VERDICT_LINE.match(line)
+        if "compare" in condition and match and match.group(1) == "符合":
+            met.append(match.group(2) + (f"，{match.group(3)}" if match.group(3) else ""))
+    return "；".join(met)
 
 
 def _failed_facts(rule: dict, item: dict) -> set[str]:
@@ -439,6 +601,20 @@ def _where_line(details: list[str], hit: Hit, quotes: list[str], lead: Lead | No
         return ""
     missing = [d for d in asked if not has_evidence(d, quotes, explicit=True)]
     line = f"{subject}由{contact}负责办理"
+    if missing:
+        line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
+    return line + "。"
+
+
+def entitlement_where(details: list[str], named: list[dict]) -> str:
+    """Where to go for entitlements answered from their own rules (no retrieved clause): their departments
+    (rules.yaml `apply_to`), and that the text names no place, documents or procedure — their quotes never do."""
+    asked = [d for d in ("place", "procedure", "documents") if d in details]
+    departments = list(dict.fromkeys(d for rule in named for d in rule["apply_to"]))
+    if not asked or not departments:
+        return ""
+    missing = [d for d in asked if not has_evidence(d, [rule["quote"] for rule in named], explicit=True)]
+    line = f"{'、'.join(rule['title'] for rule in named)}由{departments_text(departments)}负责办理"
     if missing:
         line += f"；政策原文没有写明{'、'.join(_MISSING_WORDS[d] for d in missing)}，请直接向他们咨询"
     return line + "。"

@@ -85,6 +85,7 @@ class Terms:
     yes_no: dict[str, tuple[_Matcher, _Matcher]]  # fact → (no, yes)
     months_patterns: list[re.Pattern]
     denials: dict[str, dict[str, _Matcher]]  # "groups" → name → statements that rule it out
+    year_denials: dict[str, dict[str, tuple[int, list[re.Pattern]]]]  # "groups" → name → (years, year patterns)
 
 
 def known_names(kind: str) -> frozenset[str]:
@@ -123,18 +124,36 @@ def load_terms(path: str | Path = TERMS_FILE) -> Terms:
         months_patterns=_patterns(facts["months_without_income"]["patterns"]),
         denials={kind: {name: _Matcher(entries) for name, entries in names.items()}
                  for kind, names in (data.get("denials") or {}).items()},
+        year_denials={kind: {name: (int(spec["years"]), _patterns(spec["patterns"])) for name, spec in names.items()}
+                      for kind, names in (data.get("denials_by_year") or {}).items()},
     )
 
 
-def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[int, int]]]:
+def denial_spans(text: str, terms: Terms | None = None,
+                 today: datetime.date | None = None) -> list[tuple[int, int, str, str]]:
+    """(start, end, kind, name) of each statement in `text` that rules a group out: "毕业快3年" (`denials`), or a
+    year of leaving school too long before `today` ("2019年大学毕业", `denials_by_year`)."""
+    terms = terms or load_terms()
+    found = [(start, end, kind, name) for kind, names in terms.denials.items()
+             for name, matcher in names.items() for start, end in matcher.spans(text)]
+    if today is None:
+        return found
+    for kind, names in terms.year_denials.items():
+        for name, (years, patterns) in names.items():
+            found += [(match.start(), match.end(), kind, name) for pattern in patterns for match in pattern.finditer(text)
+                      if today.year - int(match.group(1)) > years]
+    return found
+
+
+def _find_names(text: str, terms: Terms, today: datetime.date | None = None
+                ) -> tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[int, int]]]:
     """Longest non-overlapping matches over both vocabularies; a match right after 不是/没有… is denied."""
     candidates = [(end - start, -start, start, end, "", "") for start, end in terms.ignore.spans(text)]
     for kind, names in terms.vocabularies.items():
         for name, matcher in names.items():
             candidates += [(end - start, -start, start, end, kind, name) for start, end in matcher.spans(text)]
-    for kind, names in terms.denials.items():  # "毕业快3年": a statement that rules the group out
-        for name, matcher in names.items():
-            candidates += [(end - start, -start, start, end, "!" + kind, name) for start, end in matcher.spans(text)]
+    for start, end, kind, name in denial_spans(text, terms, today):  # "毕业快3年": rules the group out
+        candidates.append((end - start, -start, start, end, "!" + kind, name))
     taken: list[tuple[int, int, str, str]] = []
     for _, _, start, end, kind, name in sorted(candidates, reverse=True):
         if not any(start < other_end and other_start < end for other_start, other_end, _, _ in taken):
@@ -149,6 +168,12 @@ def _find_names(text: str, terms: Terms) -> tuple[dict[str, list[str]], dict[str
     for kind in named:  # a statement that rules a group out beats a word that suggests it
         named[kind] = [name for name in named[kind] if name not in denied[kind]]
     return named, denied, [(start, end) for start, end, _, _ in taken]
+
+
+def denied_names(text: str, kind: str = "groups", today: datetime.date | None = None) -> list[str]:
+    """The names of `kind` the text denies ("我没有建档立卡，也没办就业创业证", "2019年大学毕业的")."""
+    terms = load_terms()
+    return _find_names(normalize(text or "").lower(), terms, today)[1].get(kind, [])
 
 
 def fact_spans(text: str, terms: Terms | None = None) -> list[tuple[int, int]]:
@@ -223,13 +248,14 @@ def parse_profile(text: str, expecting: str | None = None, today: datetime.date 
     number then counts as an age, and "都不是" / "跳过" apply to it."""
     terms = terms or load_terms()
     normalized = normalize(text or "").lower()
-    named, denied, taken = _find_names(normalized, terms)
+    today = today or datetime.date.today()
+    named, denied, taken = _find_names(normalized, terms, today)
     if terms.stop.contains(normalized) and not any(named.values()):
         return ProfileUpdate(stop=True)
     update = ProfileUpdate(
         groups=named["groups"], not_groups=denied["groups"],
         activities=named["activities"], not_activities=denied["activities"],
-        age=_age(normalized, expecting == "age", terms, today or datetime.date.today(), taken),
+        age=_age(normalized, expecting == "age", terms, today, taken),
         months_without_income=_months(normalized, terms),
         correction=terms.correction.contains(normalized),
     )

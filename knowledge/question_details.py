@@ -25,10 +25,18 @@ def _detail_rules(path: str) -> dict[str, tuple[tuple[str, ...], list[re.Pattern
             for name, rule in data.items()}
 
 
+@functools.lru_cache(maxsize=2)
+def _not_asked(path: str) -> dict[str, re.Pattern]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return {name: re.compile("|".join(rule["not_asks"])) for name, rule in data.items() if rule.get("not_asks")}
+
+
 def asked_details(normalized: str) -> list[str]:
-    """Details the question asks for: amount, duration, rate, documents, place, procedure."""
+    """Details the question asks for: amount, duration, rate, documents, place, procedure — not a period the
+    asker states about themselves ("卖菜十几年了")."""
+    stated = _not_asked(str(DETAILS_FILE))
     return [name for name, (asks, _, _) in _detail_rules(str(DETAILS_FILE)).items()
-            if any(a in normalized for a in asks)]
+            if any(a in (stated[name].sub(" ", normalized) if name in stated else normalized) for a in asks)]
 
 
 def has_evidence(detail: str, sentences: list[str], explicit: bool = False) -> bool:

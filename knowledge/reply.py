@@ -594,7 +594,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
                    stated: dict | None = None):
     """Each question's answer in full (`blocks`) and in the web chat's short form (`bubbles`), with the
     citations, the clauses answered, and whether the answer was personal / offers the screening."""
-    parts = result.by_part or []
+    parts = with_detail_parts_joined(result.by_part or [], context.engine)
     blocks, bubbles, citations, clauses, seen = [], [], [], [], set()
     personal = offer = False
     multi = len(parts) > 1 and not topic  # a follow-up is one question about the topic
@@ -634,6 +634,21 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         personal = personal or bool(lead and lead.personal)
         offer = offer or bool(lead and lead.entitlements)
     return blocks, bubbles, unique_citations(citations), clauses, personal, offer
+
+
+def with_detail_parts_joined(parts: list[PartResult], engine=None) -> list[PartResult]:
+    """"申请创业补贴要带啥，去哪达申请", "税费3年最多减免多少，平均每年多少": a part with no topic of its own asks
+    a detail of the part before it — it joins that part (searched on its own, it finds some other clause, or none).
+    A part naming an entitlement's topic ("能贷多少": 贷) is a question of its own."""
+    joined: list[PartResult] = []
+    for part in parts:
+        text = normalize(part.text).lower()
+        own_topic = engine is not None and bool(relevant_rules(text, None, engine.rules, personal=True)[0])
+        if joined and not own_topic and follow_up_kind(text, Context(topic_question=joined[-1].text)) == "bare":
+            joined[-1] = dataclasses.replace(joined[-1], text=f"{joined[-1].text} {part.text}")
+        else:
+            joined.append(part)
+    return joined
 
 
 def unique_citations(citations: list[dict]) -> list[dict]:

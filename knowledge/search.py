@@ -199,7 +199,9 @@ _PART_SPLIT = re.compile(r"[?？!！。;；\n]+|,\s*and\s+|[，,]\s*(?:还有|�
 
 
 # "秦青优惠贷最多多少，家政培训有没有": a comma after a question word ends a question when another one follows.
-_ASKS_END = re.compile(r"(?:吗|么|呢|多少|有没有|没有|啥|什么|哪里|哪儿|多久|几年|几个月|[^不没][不没])$")
+# "一是拖欠工资咋处理，二是工伤保险咋参加": 怎么/如何 + a short verb ends a question too.
+_ASKS_END = re.compile(r"(?:吗|么|呢|多少|有没有|没有|啥|什么|哪里|哪儿|多久|几年|几个月|[^不没][不没]"
+                       r"|(?:怎么|如何|怎样)[\u4e00-\u9fff]{1,3})$")
 _ASKS = re.compile(r"吗|么|呢|多少|有没有|没有|啥|什么|哪|多久|几|怎么|能不能|是否|[不没]$")
 
 

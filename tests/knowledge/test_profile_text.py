@@ -9,8 +9,8 @@ import yaml
 
 from knowledge.entitlement_request import LIST_FIELDS, SCREENING_FACTS
 from knowledge.entitlement_rules import load_rules
-from knowledge.profile_text import (TERMS_FILE, ProfileUpdate, is_question, parse_profile, reuse_answer,
-                                    updated_names)
+from knowledge.profile_text import (TERMS_FILE, ProfileUpdate, denied_names, is_question, parse_profile,
+                                    reuse_answer, updated_names)
 
 TODAY = datetime.date(2026, 11, 26)
 
@@ -166,6 +166,20 @@ def test_a_time_since_graduation_beyond_the_limit_rules_the_graduate_group_out(t
 
 def test_a_recent_graduate_is_still_one():
     assert parse_profile("我是大学生，毕业1年").groups == ["graduate_2y"]
+
+
+def test_a_year_of_leaving_school_long_before_today_rules_the_graduate_group_out():
+    long_ago = parse("我2019年大学毕业的，一直没正式工作")
+    assert long_ago.groups == [] and long_ago.not_groups == ["graduate_2y"]
+    assert parse("我是2025年大专毕业的").groups == ["graduate_2y"]  # within the limit: still one
+    assert denied_names("我2019年大学毕业的", today=TODAY) == ["graduate_2y"]
+    assert denied_names("我2025年大学毕业的", today=TODAY) == []
+
+
+def test_a_verb_of_getting_it_between_the_negation_and_the_group_still_denies():
+    update = parse("我没有建档立卡，也没办就业创业证，开了个小卖部")
+    assert update.groups == [] and set(update.not_groups) == {"poverty_registered", "employment_card"}
+    assert update.activities == ["self_employed"]
 
 
 def test_the_reader_knows_exactly_the_contract_names_of_the_rules():

@@ -112,7 +112,7 @@ def test_a_named_subsidy_is_not_a_generic_question(searcher, engine):
 
 def test_a_total_for_several_people_multiplies_the_per_person_maximum(searcher, engine):
     text = text_of(ask(searcher, engine, "厂里新招了三个贫困劳动力搞以工代训，总共最多补多少"))
-    assert "3人合计最多10800元（每人最多3600元×3人）" in text
+    assert "3人合计最多10800元（600元×6个月×3人）" in text  # from the dated parameters, rules.yaml per_unit
     assert "不符合" not in text.split("依据")[0]  # whom an employer hired is not asked: unknown, never "nobody"
     single = text_of(ask(searcher, engine, "以工代训补贴每个人最多能拿多少钱"))
     assert "合计" not in single  # no headcount stated: the per-person figure only
@@ -599,3 +599,15 @@ def test_another_persons_generic_question_is_a_question_of_its_own(searcher, eng
     assert follow_up_kind(normalize("那企业下岗的呢"), context) == "bare"  # the same question for another person
     reply = ask(searcher, engine, "那网约车司机有啥扶持", context=context)
     assert not reply.follow_up and reply.citations[0]["article"] == 3
+
+
+def test_a_part_with_no_topic_of_its_own_asks_about_the_part_before_it(searcher, engine):
+    from knowledge.reply import with_detail_parts_joined
+    from knowledge.search import PartResult
+    parts = [PartResult("持就业创业证开店,税费3年最多减免多少", True, 0.9, []), PartResult("平均每年多少", False, 0.1, []),
+             PartResult("秦云就业小程序能干啥", True, 0.8, [])]
+    assert [part.text for part in with_detail_parts_joined(parts, engine)] == [
+        "持就业创业证开店,税费3年最多减免多少 平均每年多少", "秦云就业小程序能干啥"]
+    text = text_of(ask(searcher, engine, "我是农民工，回老家开了个装修队，申请创业补贴要带啥，去哪达申请"))
+    assert "一次性创业补贴由市人社局" in text and "没有写明具体办理地点、需要的材料" in text
+    assert "（十三）" not in text  # "去哪达申请" alone finds the 临时救助金's 经本人申请

@@ -111,3 +111,9 @@ def test_chat_acknowledgements_are_not_policy_questions(searcher, text):
 def test_overlong_input_is_bounded(searcher):
     result = searcher.search("我想问一下贷款的事情。" * 500)
     assert len(result.parts) <= 3 and all(len(p) <= searcher.config.max_part_chars for p in result.parts)
+
+
+def test_a_how_question_ends_a_part_when_another_question_follows():
+    assert split_question("一是老板拖欠工资怎么处理,二是农民工的工伤保险怎么参加") == [
+        "一是老板拖欠工资怎么处理", "二是农民工的工伤保险怎么参加"]
+    assert split_question("我想了解怎么办理,我是农民工") == ["我想了解怎么办理,我是农民工"]  # the rest asks nothing
