@@ -165,5 +165,7 @@ def test_everyday_and_english_words_of_every_article_expand_to_its_terms():
                            ("Can companies share staff?", "共享用工"), ("Who leads the task force?", "稳就业工作专班"),
                            ("Are there internships on the mini-program?", "就业见习"),
                            ("How is the policy publicised?", "宣传"), ("Do I need a business permit?", "许可"),
-                           ("loans for graduates", "高校毕业生")):
+                           ("loans for graduates", "高校毕业生"),
+                           ("help for households where nobody has a job", "零就业"),
+                           ("apple growers doing live sales", "直播销售")):
         assert term in expand(normalize(question))[0], question
