@@ -80,9 +80,22 @@ def _expansion_table(path: str) -> list[tuple[str, tuple[str, ...]]]:
     return sorted(entries, key=lambda entry: -len(entry[0]))
 
 
+def _inflected(key: str) -> str:
+    """A glossary phrase with the regular inflections of its last word ("loan" → loans, "publicise" →
+    publicised/publicising), so the glossary need not list every form. Words under four letters stay exact:
+    "fee" + d is "feed", "ai" + d is "aid"."""
+    phrase = re.escape(key)
+    if len(key.split()[-1]) < 4 or not key[-1].isalpha():
+        return phrase
+    forms = [phrase + "(?:s|es|ed|ing)?"]
+    if key.endswith("e"):
+        forms += [phrase + "d", re.escape(key[:-1]) + "ing"]
+    return "(?:" + "|".join(forms) + ")"
+
+
 @functools.lru_cache(maxsize=1)
 def _english_patterns() -> list[tuple[re.Pattern, tuple[str, ...]]]:
-    return [(re.compile(rf"(?<![a-z]){re.escape(key)}(?![a-z])"), targets)
+    return [(re.compile(rf"(?<![a-z]){_inflected(key)}(?![a-z])"), targets)
             for key, targets in _expansion_table(str(ENGLISH_FILE))]
 
 

@@ -111,3 +111,61 @@ def test_english_words_for_the_whole_document_expand_to_its_terms():
                            ("Who handles labour arbitration?", "仲裁"),
                            ("Are there workshops near home for villagers?", "就地就近")):
         assert term in expand(normalize(question))[0], question
+
+
+def test_the_policy_text_passes_through_the_typo_and_dialect_tables_unchanged():
+    # Both tables run over the indexed document too: an entry that rewrote a word of the policy would
+    # silently change what retrieval and the quoted clause read (额度, 兜底保障, 不得额外 …).
+    from pathlib import Path
+
+    from knowledge.textnorm import convert_numerals, fix_typos, standardize_dialect
+
+    policy = (Path(__file__).resolve().parents[2] / "knowledge" / "data" / "baoji-2020-49.txt").read_text(encoding="utf-8")
+    for paragraph in filter(None, policy.splitlines()):
+        text = convert_numerals(to_halfwidth(squeeze_spaces(to_simplified(paragraph))))
+        assert standardize_dialect(fix_typos(text)) == text, paragraph[:40]
+
+
+@pytest.mark.parametrize("dialect, standard", [
+    ("俺屋里人在外头揽工", "我家里人在外头打工"),            # 俺 = 我, 揽工 = 打工
+    ("能贷多钱", "能贷多少钱"),                            # 多钱 = 多少钱
+    ("创业补贴给几个钱", "创业补贴给多少钱"),
+    ("该克阿搭问", "该去哪里问"),                          # 克 = 去, 阿搭 = 哪里
+    ("寻银行贷款", "找银行贷款"),                          # 寻 = 找
+    ("手里木有本钱,木得办法", "手里没有本钱,没有办法"),
+    ("三个月木有进项,恓惶得很", "3个月没有收入,困难得很"),
+    ("额大想开个碎卖部", "我爸想开个小卖部"),              # 大 = 爸 after 我
+    ("后晌在铺子门口卖饭", "下午在铺子门口卖饭"),
+    ("年时回来的,问哈", "去年回来的,问下"),
+    ("咋么个弄法", "怎么个弄法"),
+    ("想在社区登个记", "想在社区登记"),                    # separable verb joined: 登个记 = 登记
+])
+def test_broad_guanzhong_vocabulary_becomes_standard_chinese(dialect, standard):
+    assert normalize(dialect) == standard
+
+
+@pytest.mark.parametrize("text", [
+    "个贷最高额度20万元", "获得成功", "取得成效", "不得成立", "能成为", "包揽工程", "进项税", "2020年时",
+    "3年时间", "粉碎生产线", "寻找工作", "寻求帮助", "克服困难", "千克", "坦克", "巧克力", "饿了么平台",
+    "我大学毕业", "我大概知道", "很多钱", "好多钱", "看哈尔滨", "兜底保障", "建设保障", "因公伤亡",
+])
+def test_broad_dialect_and_typo_rules_leave_standard_words_alone(text):
+    assert normalize(text) == text.lower()
+
+
+def test_more_ime_homophones_of_domain_terms_are_corrected():
+    assert normalize("贷款免返担保") == "贷款免反担保"
+    assert normalize("以工代迅 以公代赈") == "以工代训 以工代赈"
+    assert normalize("营业直照 勤云就业 黑明单") == "营业执照 秦云就业 黑名单"
+
+
+def test_everyday_and_english_words_of_every_article_expand_to_its_terms():
+    for question, term in (("小本生意没本钱", "创业担保贷款"), ("厂子倒闭下岗了", "企业失业人员"),
+                           ("在店门口外摆", "出店经营"), ("网上发的招零工信息", "岗位信息"),
+                           ("Can companies share staff?", "共享用工"), ("Who leads the task force?", "稳就业工作专班"),
+                           ("Are there internships on the mini-program?", "就业见习"),
+                           ("How is the policy publicised?", "宣传"), ("Do I need a business permit?", "许可"),
+                           ("loans for graduates", "高校毕业生"),
+                           ("help for households where nobody has a job", "零就业"),
+                           ("apple growers doing live sales", "直播销售")):
+        assert term in expand(normalize(question))[0], question
