@@ -39,3 +39,9 @@ def test_a_period_the_asker_states_is_not_asked():
     assert asked_details(normalize("我在菜市场卖菜十几年了，标准化菜市场是啥说法")) == []
     assert asked_details(normalize("干了好几年了，还能补不")) == []
     assert asked_details(normalize("补贴能补几年")) == ["duration"]
+
+
+def test_an_english_relative_where_asks_for_no_place():
+    assert "place" not in asked_details(normalize("Do households where nobody has a job get help finding work?"))
+    assert "place" not in asked_details(normalize("Is there an area where street stalls are allowed at night?"))
+    assert "place" in asked_details(normalize("Where do I apply for the start-up loan?"))
