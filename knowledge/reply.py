@@ -292,8 +292,9 @@ def returned_topic(message: str, context: Context, terms: dict | None = None) ->
                  key=lambda i: (len(words & topic_words(context.history[i]["question"], terms)), -i))
     if soft:  # "刚才那个执照的事…": only an earlier topic its words name better than the current one's
         chosen = max(range(len(context.history)), key=lambda i: (shared(context.history[i]["question"]), -i))
-        if shared(context.history[chosen]["question"]) <= shared(context.topic_question):
-            return None
+        if not shared(context.history[chosen]["question"]) \
+                or shared(context.history[chosen]["question"]) < shared(context.topic_question):
+            return None  # on a tie, "刚才说的家政那个…" means the earlier topic that named it
     earlier = context.history[chosen]
     current = [{"question": context.topic_question, "clauses": list(context.topic_clauses)}] \
         if context.topic_clauses else []
@@ -501,10 +502,35 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
         return asks_more_of_the_topic(message, searcher, context, engine)
     if kind != "marked" and asks_about_a_condition(normalized, context, engine, terms):
         return True
+    if names_another_entitlement(message, context, engine):
+        return False  # "养老保险断交了咋办" while 夜市摆摊 is under discussion: a new question, however short
+    if topic_clause_has_its_words(message, searcher, context):
+        return True  # "谁来组织" after 直播培训: the training clause says who organises, whatever else says 组织
     alone = searcher.search(message, k=5)
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def names_another_entitlement(message: str, context: Context, engine) -> bool:
+    """The message names an entitlement (rules.yaml `keywords`) and none of the clauses under discussion has it."""
+    rules = getattr(engine, "rules", None)
+    if rules is None or not context.topic_clauses:
+        return False
+    named = relevant_rules(normalize(message).lower(), None, rules, personal=False)[1]
+    clauses = {rules.articles[rule["article"]]["clause_id"] for rule in rules.entitlements if rule["id"] in named}
+    return bool(clauses) and not clauses & set(context.topic_clauses)
+
+
+def topic_clause_has_its_words(message: str, searcher, context: Context) -> bool:
+    """Every word the message names itself (detail questions and fillers aside: "谁来组织" → 组织) is in the text
+    of a clause under discussion: retrieval alone may rank another clause that uses the word more, but the
+    topic's clause answers it."""
+    index = getattr(searcher, "index", None)
+    texts = [normalize(clause.get("text") or "") for clause in getattr(index, "clauses", None) or []
+             if clause.get("clause_id") in context.topic_clauses]
+    words = [word for word in tokenize(own_words(message)) if len(word) > 1]
+    return bool(words) and any(all(word in text for word in words) for text in texts)
 
 
 def asks_more_of_the_topic(message: str, searcher, context: Context, engine) -> bool:

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from knowledge.decision import NluHint, answer_probability
-from knowledge.reply import (Context, follow_up_kind, is_follow_up, merged_facts, respond, same_question, social_kind,
-                             without_opener)
+from knowledge.reply import (Context, follow_up_kind, is_follow_up, merged_facts, respond, returned_topic,
+                             same_question, social_kind, without_opener)
 from knowledge.profile_text import parse_profile
 from knowledge.textnorm import normalize
 
@@ -663,3 +663,21 @@ def test_a_leading_no_with_a_description_corrects_the_facts(searcher, engine):
 
 def test_a_generic_question_with_a_little_word_is_clarified(searcher, engine):
     assert ask(searcher, engine, "政府能给点啥扶持").kind == "clarify"
+
+
+def test_a_short_question_naming_another_entitlement_is_a_new_question(searcher, engine):
+    _, pension = follow(searcher, engine, "晚上去夜市摆摊城管管不管", "养老保险交不上咋办")
+    assert not pension.follow_up and pension.citations[0]["article"] == 13
+
+
+def test_a_short_question_whose_words_the_topic_clause_has_stays_on_it(searcher, engine):
+    _, who = follow(searcher, engine, "有没有学直播销售的培训", "谁来组织")
+    assert who.follow_up and who.citations[0]["article"] == 11
+
+
+def test_a_soft_return_on_a_tie_goes_back_to_the_earlier_topic():
+    context = Context("我想开个家政店，能贷款不", ["baoji-2020-49:2.1"], {},
+                      [{"question": "家政公司招工有啥扶持", "clauses": ["baoji-2020-49:2.4"]}])
+    message, restored, opened = returned_topic("刚才说的家政那个找谁", context)
+    assert restored.topic_clauses == ["baoji-2020-49:2.4"] and not opened and message == "家政那个找谁"
+    assert returned_topic("刚才那个找谁", context) is None
