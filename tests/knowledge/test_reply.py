@@ -681,3 +681,8 @@ def test_a_soft_return_on_a_tie_goes_back_to_the_earlier_topic():
     message, restored, opened = returned_topic("刚才说的家政那个找谁", context)
     assert restored.topic_clauses == ["baoji-2020-49:2.4"] and not opened and message == "家政那个找谁"
     assert returned_topic("刚才那个找谁", context) is None
+
+
+def test_what_things_to_prepare_is_a_documents_follow_up(searcher, engine):
+    _, things = follow(searcher, engine, "创业担保贷款个人能贷多少", "得准备啥东西")
+    assert things.follow_up and things.citations[0]["article"] == 1 and "没有写明需要的材料" in lead_of(things)
