@@ -224,7 +224,8 @@ def _entitlement_lead(q: str, hit: Hit | None, context: HeadlineContext, anywher
         lines, shown = _personal_lines(chosen, specific, items, rules)
     else:
         shown = [rule["id"] for rule in chosen][:3]
-        lines = [_benefit_line(items[name]) for name in shown]
+        asks_who = bool(_contains_any(q, (context.terms or {}).get("who") or []))
+        lines = [_conditions_line(items[name]) if asks_who else _benefit_line(items[name]) for name in shown]
     if not lines:
         return None
     parameters = engine.parameters.at(context.today)  # the values in force today
@@ -468,6 +469,16 @@ def _request_facts(facts: dict) -> dict:
     return {"age": facts.get("age"), "groups": facts.get("groups") or None,
             "activities": facts.get("activities") or None,
             "hires": None}  # the chat does not ask whom an employer hired: unknown, never "nobody"
+
+
+def _conditions_line(item: dict) -> str:
+    """"以工代训补贴要求是中小微企业（用工方），且新吸纳…；每人每月600元…" — who qualifies, for a who-question
+    ("啥样的企业才给", "哪些人能领") from someone who stated no facts: the conditions, then what it gives."""
+    labels = [match.group(2) for match in map(_VERDICT_LINE.match, item.get("why") or []) if match]
+    benefit = _benefit_line(item)
+    if not labels:
+        return benefit
+    return f"{item['title']}要求{'，且'.join(labels)}；{benefit.removeprefix(item['title'] + '：')}"
 
 
 def _benefit_line(item: dict) -> str:

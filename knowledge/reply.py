@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from .answer import answer_block, no_answer_text, split_parts
-from .decision import SOCIAL_INTENTS, NluHint, answer_probability, hint_for
+from .decision import OUT_OF_SCOPE_INTENTS, SOCIAL_INTENTS, NluHint, answer_probability, hint_for
 from .headline import (HeadlineContext, entitlement_answer, entitlement_overview, generic_words, headline,
                        preferred_hit, relevant_rules)
 from .profile_text import ProfileUpdate, fact_spans, is_question, parse_profile
@@ -91,6 +91,10 @@ def dialogue_terms(path: str = str(DIALOGUE_FILE)) -> dict:
     data["follow_up"]["openers"] = lower(data["follow_up"]["openers"])
     data["follow_up"]["returns"] = lower(data["follow_up"]["returns"])
     data["follow_up"]["how_words"] = lower(data["follow_up"]["how_words"])
+    data["follow_up"]["pronouns"] = lower(data["follow_up"]["pronouns"])
+    data["follow_up"]["soft_returns"] = lower(data["follow_up"]["soft_returns"])
+    data["follow_up"]["pronoun_followers"] = lower(data["follow_up"]["pronoun_followers"])
+    data["who"] = lower(data["who"])
     data["follow_up"]["topic_neutral"] = set(data["follow_up"]["markers"] + data["follow_up"]["detail_only"]
                                              + data["fillers"])
     data["clarify"]["generic"] = lower(data["clarify"]["generic"])
@@ -144,7 +148,7 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     terms = terms or dialogue_terms()
     spec = terms["follow_up"]
     text = _PUNCT.sub("", normalized.lower())
-    marked = any(text.startswith(marker) for marker in spec["markers"])
+    marked = any(text.startswith(marker) for marker in spec["markers"]) or refers_back(text, context, terms)
     if fact_spans(text) and any(word in text for word in spec["how_words"]):
         return "marked" if marked else ""  # "怎么搞直播带货": how to do something of its own — retrieval decides
     # What is left once facts ("我50岁", "是农民工"), detail questions and fillers are removed is a topic of
@@ -163,6 +167,27 @@ def follow_up_kind(normalized: str, context: Context, terms: dict | None = None)
     if marked and len(rest) <= 2 and fact_spans(text) and not any(word in rest for word in terms["clarify"]["generic"]):
         return "bare"
     return "marked" if marked else ""
+
+
+def refers_back(text: str, context: Context, terms: dict) -> bool:
+    """A pronoun inside the message stands for the topic under discussion: "学这个有补贴没", "平台收费这事哪个部门
+    盯着" — it is followed by a detail question or nothing (not by a noun: "这个执照"), and what precedes it says
+    nothing new ("零工市场这块谁管" is about 零工市场, which the pronoun resumes). `text` is folded (lower case,
+    no punctuation)."""
+    spec = terms["follow_up"]
+    after_words = spec["pronoun_followers"] + spec["detail_only"] + terms["fillers"]
+    echoed = set(_PUNCT.sub("", normalize(context.topic_question).lower()))
+    for pronoun in spec["pronouns"]:
+        start = text.find(pronoun)
+        if start < 0:
+            continue
+        after = text[start + len(pronoun):]
+        if after and not any(after.startswith(word) for word in after_words):
+            continue
+        before = _strip(_strip(_strip(text[:start], spec["detail_only"]), spec["markers"]), terms["fillers"])
+        if len(set(before) - echoed) <= 1:
+            return True
+    return False
 
 
 def without_opener(message: str, terms: dict | None = None) -> str:
@@ -232,10 +257,12 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
             today: dt.date | None = None, decision: dict | None = None) -> Reply:
     context = context or Context()
     returned = returned_topic(message or "", context)
+    opened = False
     if returned:  # "回到刚才那个贷款，…": read in the context of that earlier topic
-        message, context = returned
-    # a return opens the message like "说回…": what it names itself ("再说回摆摊，占道经营要交钱吗") is judged on its own
-    reply = _decide(message, searcher, engine, nlu, context, today or dt.date.today(), decision, bool(returned))
+        message, context, opened = returned
+    # a return opens the message like "说回…": what it names itself ("再说回摆摊，占道经营要交钱吗") is judged on its own;
+    # after "刚才那个" the words name the earlier topic itself ("刚才那个车间的事找谁"): a follow-up of it
+    reply = _decide(message, searcher, engine, nlu, context, today or dt.date.today(), decision, opened)
     reply.topic_history, reply.returned = next_history(context, reply), bool(returned)
     return reply
 
@@ -243,28 +270,37 @@ def respond(message: str, searcher, engine=None, nlu: NluHint | None = None, con
 MAX_HISTORY = 3  # earlier topics kept for a return to one
 
 
-def returned_topic(message: str, context: Context, terms: dict | None = None) -> tuple[str, Context] | None:
+def returned_topic(message: str, context: Context, terms: dict | None = None) -> tuple[str, Context, bool] | None:
     """"回到刚才那个贷款，借12万要反担保吗", "说回刚才的问题，这个找谁": the conversation goes back to an earlier
     topic — the one whose question shares most words with the message, else the latest one before the
-    current. Returns the message without its opener (nothing left: the earlier question, asked again) and
-    the context with that topic under discussion and the current one among the earlier ones."""
+    current. Returns the message without its opener (nothing left: the earlier question, asked again), the
+    context with that topic under discussion and the current one among the earlier ones, and whether the
+    message opened a turn of its own (a hard return: what it names is judged on its own)."""
     if not context.history:
         return None
     terms = terms or dialogue_terms()
     normalized = normalize(message)
     end = max((_prefix_end(normalized.lower(), opener) for opener in terms["follow_up"]["returns"]), default=0)
-    if not end:
+    soft = 0 if end else max((_prefix_end(normalized.lower(), opener)
+                              for opener in terms["follow_up"]["soft_returns"]), default=0)
+    if not end and not soft:
         return None
-    rest = normalized[end:].lstrip(" ,，.。:：;；!！、~～…")
+    rest = normalized[(end or soft):].lstrip(" ,，.。:：;；!！、~～…")
     words = topic_words(rest, terms)
+    shared = lambda question: len({word for word in words if word in normalize(question).lower()})  # noqa: E731
     chosen = max(range(len(context.history)),
                  key=lambda i: (len(words & topic_words(context.history[i]["question"], terms)), -i))
+    if soft:  # "刚才那个执照的事…": only an earlier topic its words name better than the current one's
+        chosen = max(range(len(context.history)), key=lambda i: (shared(context.history[i]["question"]), -i))
+        if not shared(context.history[chosen]["question"]) \
+                or shared(context.history[chosen]["question"]) < shared(context.topic_question):
+            return None  # on a tie, "刚才说的家政那个…" means the earlier topic that named it
     earlier = context.history[chosen]
     current = [{"question": context.topic_question, "clauses": list(context.topic_clauses)}] \
         if context.topic_clauses else []
     others = current + [topic for i, topic in enumerate(context.history) if i != chosen]
     restored = Context(earlier["question"], list(earlier["clauses"]), context.facts, others[:MAX_HISTORY])
-    return (rest if _PUNCT.sub("", rest) else earlier["question"]), restored
+    return (rest if _PUNCT.sub("", rest) else earlier["question"]), restored, bool(end)
 
 
 def topic_words(text: str, terms: dict) -> set[str]:
@@ -332,11 +368,17 @@ def _decide(message: str, searcher, engine, nlu: NluHint | None, context: Contex
             return overview
 
     if follow_up:  # searched with the topic; the clause under discussion answers it
-        own = None if follow_up_kind(normalized, context, terms) == "bare" else searcher.search(message, k=TOPIC_K)
+        # words of its own, even ones the topic has ("减房租这块归谁管" among the loan and the rent), pick the clause
+        own = searcher.search(message, k=TOPIC_K) if len(own_words(message)) > 1 else None
         result = _on_topic(searcher.search(f"{topic} {_PUNCT.sub(' ', message).strip()}", k=TOPIC_K),
-                           context.topic_clauses, own, message)
+                           context.topic_clauses, own, message, context.topic_question)
     else:
         result = searcher.search(message, k=5)
+        if result.answerable and nlu.intent in OUT_OF_SCOPE_INTENTS and context.topic_clauses \
+                and follow_up_kind(normalized, context, terms):
+            # "那摆摊的地方是谁给划的" after a policy answer: the NLU reads the message out of its conversation,
+            # where an elliptical question looks off-topic; retrieval, which found the clause, decides alone
+            nlu = NluHint()
 
     weights = decision or getattr(searcher.config, "chat_decision", None)
     probability = answer_probability(result.relevance, nlu, weights, normalized)
@@ -454,14 +496,41 @@ def continues_topic(message: str, normalized: str, searcher, context: Context, t
     short = len(_PUNCT.sub("", normalized)) <= terms["follow_up"]["short_chars"]
     if not context.topic_question or opened:
         return False
+    if refers_back(_PUNCT.sub("", normalized.lower()), context, terms) and not names_entitlement(message, engine):
+        return True  # "学这个有补贴没": about the topic, whichever of its clauses answers (knowledge.reply._on_topic)
     if kind != "marked" and not short:
         return asks_more_of_the_topic(message, searcher, context, engine)
-    if kind != "marked" and asks_about_a_condition(normalized, context, engine):
+    if kind != "marked" and asks_about_a_condition(normalized, context, engine, terms):
         return True
+    if names_another_entitlement(message, context, engine):
+        return False  # "养老保险断交了咋办" while 夜市摆摊 is under discussion: a new question, however short
+    if topic_clause_has_its_words(message, searcher, context):
+        return True  # "谁来组织" after 直播培训: the training clause says who organises, whatever else says 组织
     alone = searcher.search(message, k=5)
     if alone.answerable and alone.hits and alone.hits[0].clause_id not in context.topic_clauses:
         return False
     return (alone.features or {}).get("unknown", 0.0) < UNKNOWN_TOPIC
+
+
+def names_another_entitlement(message: str, context: Context, engine) -> bool:
+    """The message names an entitlement (rules.yaml `keywords`) and none of the clauses under discussion has it."""
+    rules = getattr(engine, "rules", None)
+    if rules is None or not context.topic_clauses:
+        return False
+    named = relevant_rules(normalize(message).lower(), None, rules, personal=False)[1]
+    clauses = {rules.articles[rule["article"]]["clause_id"] for rule in rules.entitlements if rule["id"] in named}
+    return bool(clauses) and not clauses & set(context.topic_clauses)
+
+
+def topic_clause_has_its_words(message: str, searcher, context: Context) -> bool:
+    """Every word the message names itself (detail questions and fillers aside: "谁来组织" → 组织) is in the text
+    of a clause under discussion: retrieval alone may rank another clause that uses the word more, but the
+    topic's clause answers it."""
+    index = getattr(searcher, "index", None)
+    texts = [normalize(clause.get("text") or "") for clause in getattr(index, "clauses", None) or []
+             if clause.get("clause_id") in context.topic_clauses]
+    words = [word for word in tokenize(own_words(message)) if len(word) > 1]
+    return bool(words) and any(all(word in text for word in words) for text in texts)
 
 
 def asks_more_of_the_topic(message: str, searcher, context: Context, engine) -> bool:
@@ -489,17 +558,22 @@ def topic_rules(context: Context, engine) -> list[dict]:
     return [rule for clause in context.topic_clauses for rule in rules.entitlements if clause_of[rule["id"]] == clause]
 
 
-def asks_about_a_condition(normalized: str, context: Context, engine) -> bool:
-    """"对年龄有要求吗" while an entitlement that compares the age is under discussion."""
+def asks_about_a_condition(normalized: str, context: Context, engine, terms: dict | None = None) -> bool:
+    """"对年龄有要求吗" while an entitlement that compares the age is under discussion; "啥样的企业才给" (a
+    who-question, dialogue.yaml `who`, with a word of a condition's label: "是中小微企业（用工方）") while 以工代训 is."""
     rules = getattr(engine, "rules", None)
     if rules is None:
         return False
     text = normalized.lower()
+    who = any(word in text for word in (terms or {}).get("who") or [])
+    words = {word for word in tokenize(text) if len(word) > 1} if who else set()
     for rule in topic_rules(context, engine):
         for condition in rule["conditions"]:
             fact = (condition.get("compare") or {}).get("fact")
             label = rules.facts.get(fact, {}).get("label", "") if fact else ""
             if label and label in text:
+                return True
+            if any(word in normalize(condition.get("label") or "").lower() for word in words):
                 return True
     return False
 
@@ -519,14 +593,20 @@ def no_requirement_note(stated: dict, entitlement_ids: list[str], engine, said: 
 
 
 def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult | None = None,
-              message: str = "") -> SearchResult:
+              message: str = "", topic_question: str = "") -> SearchResult:
     """For a follow-up, the clause under discussion comes first: the message refers back to it. When several
     clauses are under discussion ("能贷多少？另外房租能减不"), the one the message's own words rank highest
     ("房租那个找谁" → the rent clause); with no words of its own ("这个去哪办"), the one answered last. A message
     with words of its own (`own`: its search alone) also picks the clause's sentences ("有人多收钱咋办" → the
-    sentence on complaints, not the one the topic asked about)."""
+    sentence on complaints, not the one the topic asked about).
+    A clause beside the topic's can answer instead: when the message's own words do not point at the topic's
+    clause at all, the clause that the topic and the message rank high together, and the message alone too,
+    is what is asked about ("学这个有补贴没" after 家政培训 → the training clause's subsidies, not 家政)."""
     if not topic_clauses:
         return result
+    neighbour = neighbour_clause(result, topic_clauses, own, topic_question)
+    if neighbour:
+        topic_clauses = [neighbour, *topic_clauses]
     ranked = [hit.clause_id for hit in own.hits] if own is not None and len(topic_clauses) > 1 else []
     order = sorted(topic_clauses, key=lambda c: (ranked.index(c) if c in ranked else len(ranked),
                                                  topic_clauses.index(c)))
@@ -535,24 +615,63 @@ def _on_topic(result: SearchResult, topic_clauses: list[str], own: SearchResult 
         on_topic = sorted((hit for hit in item.hits if hit.clause_id in topic_clauses),
                           key=lambda hit: order.index(hit.clause_id))
         if on_topic:
-            chosen = _own_sentences(on_topic[0], own, message)
+            chosen = _own_sentences(on_topic[0], own, message, topic_question)
             item.hits = [chosen] + [hit for hit in item.hits if hit is not on_topic[0]]
             item.answerable = True
     return result
 
 
-def _own_sentences(hit: Hit, own: SearchResult | None, message: str) -> Hit:
+def _own_sentences(hit: Hit, own: SearchResult | None, message: str, topic_question: str = "") -> Hit:
     """The topic's clause with its sentences in the order the message's own words rank them — when the sentence
-    they rank first shares more of the message's words than the one the topic ranked first ("要是额外收钱呢"
-    → "不得额外设置条件变相收费"; "那城管会不会赶我" shares no word with either: the topic's order stays)."""
+    they rank first shares more of the message's new words than the one the topic ranked first ("要是额外收钱呢"
+    → "不得额外设置条件变相收费"; "那城管会不会赶我" shares no word with either: the topic's order stays). Words
+    the topic's question has already are not new: "啥样的基地才给" after "孵化基地能免费给块地方不" asks about
+    the same 基地, not about another sentence that says 基地."""
     mine = next((other for other in (own.hits if own is not None else []) if other.clause_id == hit.clause_id), None)
     if mine is None or not mine.sentences or not hit.sentences or mine.sentences[0] == hit.sentences[0]:
         return hit
-    words = set(tokenize(normalize(message))) - {""}
-    shared = lambda sentence: len(words & set(tokenize(normalize(sentence))))  # noqa: E731
+    own_chars = new_characters(message, topic_question)
+    # characters, not words: "占了道要交钱不" and "占道经营" share 占 and 道 but no jieba word
+    shared = lambda sentence: len(own_chars & set(normalize(sentence)))  # noqa: E731
     if shared(mine.sentences[0]) <= shared(hit.sentences[0]):
         return hit
     return dataclasses.replace(hit, sentences=mine.sentences, sentence_scores=mine.sentence_scores)
+
+
+def own_words(message: str) -> str:
+    """What the message names itself: without detail questions, markers and fillers (dialogue.yaml)."""
+    terms = dialogue_terms()
+    spec = terms["follow_up"]
+    return _strip(_strip(_strip(_PUNCT.sub("", normalize(message).lower()), spec["detail_only"]), spec["markers"]),
+                  terms["fillers"])
+
+
+def new_characters(message: str, topic_question: str) -> set[str]:
+    """The characters the message adds to what the topic's question says, markers and fillers aside — detail
+    words included: "有人乱收费去哪投诉" is about the sentence on complaints (投诉举报)."""
+    terms = dialogue_terms()
+    text = _strip(_strip(_PUNCT.sub("", normalize(message).lower()), terms["follow_up"]["markers"]), terms["fillers"])
+    return set(text) - set(_PUNCT.sub("", normalize(topic_question).lower()))
+
+
+NEIGHBOUR_RANKS = 3        # a neighbour clause is among the first this many of both searches
+NEIGHBOUR_SHARE = 0.8      # … scoring at least this share of the joint search's best clause
+
+
+def neighbour_clause(joint: SearchResult, topic_clauses: list[str], own: SearchResult | None,
+                     topic_question: str = "") -> str:
+    """The clause a follow-up with words of its own is about when they do not point at the topic's clause: the
+    first of the joint search (topic + message) that the message's own search also ranks among its first —
+    "" when the own words do point at the topic's clause, or no clause fits both, or the message names nothing
+    beyond the topic's question but a detail."""
+    named = set(own_words(own.query)) - set(_PUNCT.sub("", normalize(topic_question).lower())) if own else set()
+    if own is None or not own.hits or not joint.hits or len(named) <= 1 \
+            or any(hit.clause_id in topic_clauses for hit in own.hits[:NEIGHBOUR_RANKS]):
+        return ""  # a detail question ("这事归哪个部门管") or words that fit the topic's clause: no neighbour
+    best = joint.hits[0].score
+    own_first = {hit.clause_id for hit in own.hits[:NEIGHBOUR_RANKS]}
+    return next((hit.clause_id for hit in joint.hits[:NEIGHBOUR_RANKS]
+                 if hit.clause_id in own_first and hit.score >= NEIGHBOUR_SHARE * best), "")
 
 
 MAX_TOPIC_CLAUSES = 4

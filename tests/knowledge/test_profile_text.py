@@ -205,3 +205,12 @@ def test_naming_the_training_subsidy_or_a_ride_hailing_driver():
 def test_a_word_inside_a_phrase_that_means_something_else_is_no_fact(text):
     update = parse(text)
     assert update.activities == [] and update.groups == []
+
+
+def test_a_leading_no_before_a_self_description_is_a_correction():
+    assert parse("不是，我是农民工").correction and parse("不是的，俺是退伍军人").correction
+    assert not parse("我不是退役军人").correction and not parse("不是退役军人能办吗").correction
+
+
+def test_an_age_after_myself_without_sui():
+    assert parse("那我自己50了还能贷不").age == 50

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 
 from knowledge.decision import NluHint, answer_probability
-from knowledge.reply import (Context, follow_up_kind, is_follow_up, merged_facts, respond, same_question, social_kind,
-                             without_opener)
+from knowledge.reply import (Context, follow_up_kind, is_follow_up, merged_facts, respond, returned_topic,
+                             same_question, social_kind, without_opener)
 from knowledge.profile_text import parse_profile
 from knowledge.textnorm import normalize
 
@@ -611,3 +611,90 @@ def test_a_part_with_no_topic_of_its_own_asks_about_the_part_before_it(searcher,
     text = text_of(ask(searcher, engine, "我是农民工，回老家开了个装修队，申请创业补贴要带啥，去哪达申请"))
     assert "一次性创业补贴由市人社局" in text and "没有写明具体办理地点、需要的材料" in text
     assert "（十三）" not in text  # "去哪达申请" alone finds the 临时救助金's 经本人申请
+
+
+# --- dlg9: pronouns, neighbouring clauses, soft returns, corrections by 不是 ----------------------------------------
+def test_a_pronoun_inside_the_message_stands_for_the_topic(searcher, engine):
+    _, fees = follow(searcher, engine, "外卖平台收的管理费运营费能减免吗", "平台收钱这事归哪个部门管")
+    assert fees.follow_up and fees.citations[0]["article"] == 3
+
+
+def test_a_pronoun_after_its_own_noun_is_a_new_question():
+    context = Context("创业担保贷款最多贷多少", ["baoji-2020-49:2.1"])
+    assert follow_up_kind(normalize("零工市场这块谁来管"), context) == ""
+    assert follow_up_kind(normalize("学这个有补贴没"), context) == "marked"
+
+
+def test_a_follow_up_about_a_neighbouring_clause_cites_that_clause(searcher, engine):
+    """家政培训 (（四）) has no subsidy; "学这个有补贴没" asks about the training subsidies of （十一）, which the topic
+    and the message rank high together — then the amount and the place stay on that clause."""
+    _, subsidy, amount = follow(searcher, engine, "想去学做保姆，有没有家政培训", "学这个给补贴不", "补多少钱")
+    assert subsidy.follow_up and subsidy.citations[0]["article"] == 11
+    assert amount.citations[0]["article"] == 11 and "没有写明" in lead_of(amount)
+
+
+def test_a_place_pronoun_is_a_follow_up_of_the_place_under_discussion(searcher, engine):
+    _, services = follow(searcher, engine, "社区有没有找工作登记的地方", "那里能办些啥")
+    assert services.follow_up and services.citations[0]["article"] == 9
+
+
+def test_the_follow_up_quotes_the_sentence_of_its_new_words(searcher, engine):
+    _, road = follow(searcher, engine, "在政府指定的地方卖菜要办营业执照吗", "占了道要交钱不")
+    assert road.citations[0]["article"] == 7 and "免征" in lead_of(road)
+
+
+def test_words_the_topic_has_do_not_pull_another_sentence(searcher, engine):
+    _, which = follow(searcher, engine, "孵化基地能免费给创业的人提供场地不", "啥样的基地才有")
+    assert which.follow_up and "孵化" in which.citations[0]["quote"]
+
+
+def test_a_who_question_about_a_condition_of_the_entitlement_stays_on_it(searcher, engine):
+    _, which = follow(searcher, engine, "招了贫困劳动力搞以工代训，补贴怎么算", "什么样的企业才能领")
+    assert which.follow_up and which.citations[0]["article"] == 2 and "中小微企业" in lead_of(which)
+
+
+def test_a_soft_return_goes_back_only_to_the_topic_its_words_name(searcher, engine):
+    _, rent, licence = follow(searcher, engine, "帮人修自行车要办执照不", "房租太高政府能减不", "刚才那个执照的事找谁")
+    assert rent.citations[0]["article"] == 8
+    assert licence.returned and licence.citations[0]["article"] == 7
+    _, rent_again = follow(searcher, engine, "房租太高政府能减不", "刚才那个去哪办")
+    assert not rent_again.returned and rent_again.citations[0]["article"] == 8
+
+
+def test_an_out_of_scope_intent_does_not_refuse_a_marked_follow_up_retrieval_answers(searcher, engine):
+    context = Context("卖自家种的菜要办营业执照吗", ["baoji-2020-49:3.7"])
+    reply = ask(searcher, engine, "那摆摊的范围谁来划", "out_of_scope", 0.97, context)
+    assert reply.kind == "answer" and reply.citations[0]["article"] == 8
+
+
+def test_a_leading_no_with_a_description_corrects_the_facts(searcher, engine):
+    _, corrected = follow(searcher, engine, "我是退役军人，开了个小超市，一次性创业补贴能领吗", "不是，我是企业下岗职工")
+    assert corrected.follow_up and corrected.citations[0]["article"] == 1
+    assert corrected.facts["groups"] == ["laid_off_worker"] and "不符合" not in lead_of(corrected)
+
+
+def test_a_generic_question_with_a_little_word_is_clarified(searcher, engine):
+    assert ask(searcher, engine, "政府能给点啥扶持").kind == "clarify"
+
+
+def test_a_short_question_naming_another_entitlement_is_a_new_question(searcher, engine):
+    _, pension = follow(searcher, engine, "晚上去夜市摆摊城管管不管", "养老保险交不上咋办")
+    assert not pension.follow_up and pension.citations[0]["article"] == 13
+
+
+def test_a_short_question_whose_words_the_topic_clause_has_stays_on_it(searcher, engine):
+    _, who = follow(searcher, engine, "有没有学直播销售的培训", "谁来组织")
+    assert who.follow_up and who.citations[0]["article"] == 11
+
+
+def test_a_soft_return_on_a_tie_goes_back_to_the_earlier_topic():
+    context = Context("我想开个家政店，能贷款不", ["baoji-2020-49:2.1"], {},
+                      [{"question": "家政公司招工有啥扶持", "clauses": ["baoji-2020-49:2.4"]}])
+    message, restored, opened = returned_topic("刚才说的家政那个找谁", context)
+    assert restored.topic_clauses == ["baoji-2020-49:2.4"] and not opened and message == "家政那个找谁"
+    assert returned_topic("刚才那个找谁", context) is None
+
+
+def test_what_things_to_prepare_is_a_documents_follow_up(searcher, engine):
+    _, things = follow(searcher, engine, "创业担保贷款个人能贷多少", "得准备啥东西")
+    assert things.follow_up and things.citations[0]["article"] == 1 and "没有写明需要的材料" in lead_of(things)
