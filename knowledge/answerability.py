@@ -1,7 +1,7 @@
 """Answerability: does the top clause answer the question? Not the fused rank: a logistic model
 (SearchConfig.answer_model, fitted by knowledge/calibrate.py) over real evidence of the top clause —
 best dense cosine, cosine above the query's corpus baseline, lexical coverage, unknown words, the
-asked-for detail missing, no Chinese at all.
+asked-for detail missing, the asked-for thing or place missing, no Chinese at all.
 """
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .asked_object import object_missing, place_elsewhere
 from .index import PolicyIndex
 from .question_details import detail_missing
-from .tokenize import tokenize
+from .tokenize import synonym_entries, tokenize
 
 if TYPE_CHECKING:
     from .search import Hit
@@ -28,7 +29,8 @@ def answer_features(index: PolicyIndex, top: Hit, qvec: np.ndarray, normalized: 
     contains; unknown — share of the query's IDF mass in words that neither the corpus nor the
     synonym lexicon explains (医保, 利率, 高铁; for English: words the glossary does not know);
     detail_missing — the question asks for an amount/duration/rate/documents that the best
-    sentence does not state; crosslingual — no Chinese at all."""
+    sentence does not state; object_missing, place_elsewhere — see asked_object_features;
+    crosslingual — no Chinese at all."""
     chinese = bool(CJK.search(normalized))
     if chinese:
         unknown = _unknown_share(index, index.lexicon.tokenize(normalized), index.lexicon.tokenize(residual))
@@ -43,7 +45,21 @@ def answer_features(index: PolicyIndex, top: Hit, qvec: np.ndarray, normalized: 
         "unknown": float(unknown),
         "detail_missing": float(detail_missing(normalized, top.sentences[:1])),
         "crosslingual": 0.0 if chinese else 1.0,
+        **asked_object_features(index, top, normalized),
     }
+
+
+def asked_object_features(index: PolicyIndex, top: Hit, normalized: str) -> dict[str, float]:
+    """object_missing — the question asks for a benefit, fee or document (高龄补贴, 生育保险, 电工证) that the
+    top clause never names, nor the policy wording the synonym lexicon gives for it; place_elsewhere — it
+    asks about another place's policy (西安的社保补贴). Both 0 for English (the glossary words are not
+    segmented the same way). knowledge/asked_object.py, data in lexicon/asked_objects.yaml."""
+    if not CJK.search(normalized):
+        return {"object_missing": 0.0, "place_elsewhere": 0.0}
+    clause_text = top.title + top.text
+    synonyms = synonym_entries(index.lexicon.synonyms)
+    return {"object_missing": object_missing(normalized, clause_text, synonyms),
+            "place_elsewhere": place_elsewhere(normalized)}
 
 
 def relevance(model: dict[str, float], features: dict[str, float]) -> float:
