@@ -26,6 +26,8 @@ OBJECTS_FILE = Path(__file__).resolve().parent / "lexicon" / "asked_objects.yaml
 # jieba part-of-speech tags of a compound that names a thing (电工证, 养老保险, 个人所得税; not 免费, 收费); "x" is
 # a word of the project's dictionary (its words carry no tag), "l" a fixed phrase.
 _NOUN_TAGS = frozenset({"n", "nz", "j", "x", "l", "nr", "ns", "nt", "ng", "b"})
+# numerals, measure words, pronouns, adverbs, prepositions, conjunctions, particles: they never name a benefit
+_NOT_NAMING_TAGS = frozenset("mqrdpcuyeo")
 # a "word" ending in a modal verb is a fragment (顶多能 补贴), not a modifier
 _MODAL = frozenset("能要会想得可该")
 _CJK_WORD = re.compile(r"^[\u3400-\u9fff]+$")
@@ -83,11 +85,11 @@ def asked_objects(normalized: str) -> list[AskedObject]:
             continue
         if word != head:  # a compound noun: 养老保险 (免费, 收费 are verbs: nothing asked for)
             if tag in _NOUN_TAGS:
-                if len(word) == 2:
-                    word = _cut_off_front(words[position - 1][0] if position else "", lexicon.not_modifiers) + word
+                if len(word) == 2 and position:
+                    word = _cut_off_front(words[position - 1], lexicon.not_modifiers) + word
                 found.append(AskedObject(word, (word[:-len(head)], head)))
             continue
-        modifier = _modifier([w for w, _ in words[:position]], lexicon.not_modifiers)
+        modifier = _modifier(words[:position], lexicon.not_modifiers)
         if modifier:
             found.append(AskedObject(modifier + head, (modifier, head)))
         elif len(head) > 1:
@@ -95,25 +97,27 @@ def asked_objects(normalized: str) -> list[AskedObject]:
     return found
 
 
-def _cut_off_front(previous: str, not_modifiers: frozenset[str]) -> str:
-    """A single character jieba cut off the front of a noun (公 租房 → 公租房), else ""."""
-    content = len(previous) == 1 and _CJK_WORD.match(previous)
-    return previous if content and previous not in stopwords() and previous not in not_modifiers else ""
+def _cut_off_front(previous: tuple[str, str], not_modifiers: frozenset[str]) -> str:
+    """A single noun character jieba cut off the front of a noun (公 租房 → 公租房; not 1 年 税费), else ""."""
+    word, tag = previous
+    content = len(word) == 1 and _CJK_WORD.match(word) and tag in _NOUN_TAGS
+    return word if content and word not in stopwords() and word not in not_modifiers else ""
 
 
-def _modifier(before: list[str], not_modifiers: frozenset[str]) -> str:
+def _modifier(before: tuple[tuple[str, str], ...], not_modifiers: frozenset[str]) -> str:
     """The word naming which benefit a lone head is: the content word right before it; two single
-    characters that jieba split (占 道) are joined; a word that only says what is done with the benefit
-    (领取, 交), a function word or a fragment ending in one (顶多能) names nothing."""
+    characters that jieba split (占 道) are joined. A word that only says what is done with the benefit
+    (领取, 交), how much of it (一堆) or which one in general (那个), a function word or a fragment ending in
+    a modal verb (顶多能) names nothing."""
     stop = stopwords()
-    last = before[-1] if before else ""
+    last, tag = before[-1] if before else ("", "")
     if not _CJK_WORD.match(last) or last in stop or last in not_modifiers or last[-1] in _MODAL:
         return ""
-    if len(last) == 1:
-        previous = before[-2] if len(before) > 1 else ""
+    if len(last) == 1:  # jieba's tags of split characters mean little (占/v 道/q): join them whatever they are
+        previous = before[-2][0] if len(before) > 1 else ""
         joinable = len(previous) == 1 and _CJK_WORD.match(previous) and previous not in stop
         return previous + last if joinable else ""
-    return last
+    return "" if tag[:1] in _NOT_NAMING_TAGS else last
 
 
 Synonyms = Iterable[tuple[str, Iterable[str]]]
