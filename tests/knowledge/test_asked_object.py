@@ -27,6 +27,8 @@ def test_compound_nouns_are_asked_things_and_verbs_are_not():
 def test_words_that_only_say_what_is_done_with_a_benefit_name_nothing():
     assert terms("领取补贴要啥条件") == ["补贴"]
     assert terms("农民工返乡创业一次性补贴多少钱") == ["补贴"]
+    assert terms("搞个体要交一堆费吗") == []              # how much of it, not which one
+    assert terms("持就业创业证开店，三年税费能免多少") == ["就业创业证", "税费"]  # 3 年 税费: a numeral before it
 
 
 def test_events_of_a_benefit_are_asked_things():
