@@ -30,7 +30,7 @@ from .search import load_searcher
 from .search_config import SearchConfig
 
 QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
-FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual")
+FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual", "object_missing", "place_elsewhere")
 
 
 def collect(searcher, questions: list[dict], names=FEATURES) -> tuple[np.ndarray, np.ndarray]:

@@ -171,7 +171,7 @@ class Searcher(Generic[StoreT]):
         # the policy's wording of a colloquial word ("招工信息" → 岗位信息) also picks the sentence to quote
         wording = list(dict.fromkeys(evidence_tokens + extra_tokens))
         hits = [self._hit(index, int(i), float(fused[i]), scores, qvec, evidence_tokens, wording) for i in order]
-        features = answerability.answer_features(index, hits[0], qvec, normalized, residual)
+        features = answerability.answer_features(index, hits[0], qvec, normalized, residual, hits[1:])
         return hits, features, self.relevance(features)
 
     def relevance(self, features: dict[str, float]) -> float:

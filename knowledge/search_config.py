@@ -22,7 +22,7 @@ class SearchConfig:
     # weights fitted on knowledge/eval/questions.yaml (see retrieval.yaml for how).
     answer_model: dict = field(default_factory=lambda: {
         "bias": 0.0, "dense": 0.0, "gap": 0.0, "coverage": 0.0, "unknown": 0.0,
-        "detail_missing": 0.0, "crosslingual": 0.0})
+        "detail_missing": 0.0, "crosslingual": 0.0, "object_missing": 0.0, "place_elsewhere": 0.0})
     sentence_lexical_weight: float = 0.05  # sentence order inside a hit: cosine + w · coverage
     expansion_weight: float = 0.5     # BM25 weight of synonym / English-glossary expansion terms
     auto_refresh_seconds: float = 2.0  # search() checks the store revision at most this often

@@ -120,6 +120,11 @@ def expand(normalized: str, extra: tuple[tuple[str, tuple[str, ...]], ...] = ())
     return terms, text
 
 
+def synonym_entries(extra: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """The synonym lexicon (synonyms.txt plus `extra` staff entries) as (colloquial phrase, policy terms)."""
+    return [*_expansion_table(str(SYNONYMS_FILE)), *extra]
+
+
 def segment(text: str) -> list[str]:
     """Precise jieba segmentation without HMM: unknown fragments stay single characters."""
     return _tokenizer().lcut(text, HMM=False)

@@ -242,7 +242,9 @@ def test_a_second_staff_member_approves(admin_service):
     call(admin_service, "DELETE", f"/api/admin/drafts/{draft}")
 
 
-STALL_QUESTION = "练摊要办证吗"  # "练摊" (street vending) is in no lexicon file: unanswered until staff add it
+# "练摊" (street vending) is in no lexicon file: unanswered until staff add it. ("练摊要办证吗" is answered without
+# it since the asked-thing features: 办证 is known and （七） names 许可.)
+STALL_QUESTION = "练摊让不让"
 
 
 def search(service, question):
