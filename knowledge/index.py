@@ -210,6 +210,14 @@ class PolicyIndex:
         self.lexicon = StaffLexicon.from_meta(meta.get("staff_lexicon"))
 
     @functools.cached_property
+    def view_bm25(self) -> BM25:
+        """BM25 over each clause's question views taken together (a clause without views is empty)."""
+        documents: list[list[str]] = [[] for _ in self.clauses]
+        for clause_no, text in zip(self.view_clause, self.view_texts):
+            documents[int(clause_no)] += self.lexicon.tokenize(text)
+        return BM25(documents)
+
+    @functools.cached_property
     def corpus_chars(self) -> frozenset[str]:
         return frozenset("".join(self.bm25.vocab))
 
@@ -360,7 +368,8 @@ def build_index(store: ClauseSource | str | Path, index_dir: str | Path | None =
         "format": FORMAT_VERSION, "encoder": encoder.name, "dim": int(encoder.dim),
         "store_id": store_id, "revision": revision, "content_hash": store.content_hash(),
         "lexicon_hash": lexicon_hash(), "views_hash": views_hash(), "n_views": len(views),
-        "n_clauses": len(clauses), "n_chunks": len(chunks), "encoded_chunks": len(missing) + views_encoded, "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "encoded_views": views_encoded, "n_clauses": len(clauses), "n_chunks": len(chunks),
+        "encoded_chunks": len(missing), "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": 0.0,
     }
     if lexicon:

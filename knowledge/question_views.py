@@ -2,7 +2,8 @@
 people as data (knowledge/lexicon/clause_questions.yaml: document id → article number → questions).
 
 The index encodes them (as queries: a citizen's question is compared with a question, not with policy
-prose) and ranking adds how well the query matches an article's views to that article's dense score.
+prose) and ranking adds how well the query matches an article's views to that article's dense score
+(best view cosine) and BM25 score (BM25 over the article's views taken together).
 They are ranking evidence only: never quoted, never part of a Hit, never an answerability feature.
 Views are keyed by article, so every active clause of the article shares them; a retired clause has
 none (only active clauses are indexed) and a document nobody wrote views for simply has none.

@@ -37,8 +37,10 @@ def clause_scores(index: PolicyIndex, qvec: np.ndarray, tokens: list[str], confi
     if config.view_weight and len(index.view_texts):
         dense = dense + config.view_weight * view_bonus(views)
     # best_chunk (the answerability feature) stays the policy text's own evidence: views only rank
-    return {"dense": dense, "best_chunk": np.maximum(best_part, article), "views": views,
-            "bm25": index.bm25.scores(tokens, extra)}
+    bm25 = index.bm25.scores(tokens, extra)
+    if config.view_bm25_weight and len(index.view_texts):
+        bm25 = bm25 + config.view_bm25_weight * index.view_bm25.scores(tokens, extra)
+    return {"dense": dense, "best_chunk": np.maximum(best_part, article), "views": views, "bm25": bm25}
 
 
 def view_scores(index: PolicyIndex, qvec: np.ndarray) -> np.ndarray:

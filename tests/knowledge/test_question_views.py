@@ -132,17 +132,19 @@ def test_view_bonus_is_relative_to_the_typical_clause_and_zero_without_views():
     assert np.array_equal(view_bonus(np.full(3, np.nan, dtype=np.float32)), np.zeros(3))
 
 
-def _searcher(store, encoder, view_weight: float) -> Searcher:
+def _searcher(store, encoder, view_weight: float, view_bm25_weight: float = 0.0) -> Searcher:
     index = build_index(store, None, encoder)
-    config = SearchConfig(view_weight=view_weight, auto_refresh_seconds=-1)
+    config = SearchConfig(view_weight=view_weight, view_bm25_weight=view_bm25_weight, auto_refresh_seconds=-1)
     return Searcher(store, None, encoder, index, config)
 
 
-def test_ranking_follows_the_views_with_their_weight_and_ignores_them_at_zero(store, views_file, hashing_encoder):
+@pytest.mark.parametrize("view_weight, view_bm25_weight", [(5.0, 0.0), (0.0, 20.0)])  # dense views, BM25 views
+def test_ranking_follows_the_views_with_their_weight_and_ignores_them_at_zero(
+        store, views_file, hashing_encoder, view_weight, view_bm25_weight):
     question = "谁来落实这个政策"  # only article 14's (made-up) view says it this way
     views_file({DOC_ID: {14: [question], 1: ["想开个小店能贷款不"]}})
     without = _searcher(store, hashing_encoder, 0.0).search(question, k=3)
-    with_views = _searcher(store, hashing_encoder, 5.0).search(question, k=3)
+    with_views = _searcher(store, hashing_encoder, view_weight, view_bm25_weight).search(question, k=3)
     assert without.hits[0].article != 14 and with_views.hits[0].article == 14
     # the answerability evidence is the policy text's own: the views do not raise the top hit's cosine
     assert with_views.hits[0].dense < 0.99
@@ -156,7 +158,7 @@ def test_views_never_appear_in_hits_or_answers(store, views_file, hashing_encode
 
     marker = "额这个小店能不能贷上款嘛"
     views_file({DOC_ID: {1: [marker]}})
-    searcher = _searcher(store, hashing_encoder, 5.0)
+    searcher = _searcher(store, hashing_encoder, 5.0, 5.0)
     result = searcher.search(marker, k=5)
     assert result.hits[0].clause_id == ARTICLE_1
     assert all(marker not in str(dataclasses.asdict(hit)) for hit in result.hits)
