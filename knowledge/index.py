@@ -7,9 +7,13 @@ Built from the Store (the source of truth) and persisted to a directory:
     chunks.json    chunk → clause / kind / sentence, the text hash of every embedded chunk
     tokens.json    BM25 tokens per clause and per sentence (jieba is slow on big corpora)
     vectors.npy    float32 (n_chunks, dim), L2-normalised
+    views.json     question views (knowledge/question_views.py): clause number and text of each
+    view_vectors.npy  float32 (n_views, dim): the views encoded as queries, for ranking only
 
 Chunks per clause: the lead title, every sentence (embedded with its title as context) and the
 whole article. Re-building after a staff edit re-encodes only chunks whose text changed.
+Question views live beside the chunks, not among them: they never reach a hit, a quote or the
+answerability features (best chunk cosine, corpus centroid).
 Loading with a different encoder than the one that built the index raises IndexEncoderMismatch.
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 from scipy import sparse
 
 from .encoders import Encoder, as_encoder
+from .question_views import clause_views, load_views, views_hash
 from .staff_lexicon import StaffLexicon
 from .store import ClauseSource, Store
 from .textnorm import DIALECT_FILE, TYPOS_FILE, HomophoneCorrector, normalize
@@ -35,7 +40,7 @@ from .tokenize import DICT_DIR, STOPWORDS_FILE, is_common_word, segment, stopwor
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: question views
 KIND_TITLE, KIND_SENTENCE, KIND_ARTICLE = 0, 1, 2
 MAX_ARTICLE_CHARS = 480  # e5-small reads 512 tokens; a Chinese character is about one token
 
@@ -63,6 +68,11 @@ def lexicon_hash() -> str:
 
 def _text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def _view_hash(text: str) -> str:
+    """Cache key of a view: encoded as a query, its vector differs from the same text as a passage."""
+    return "q:" + _text_hash(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,10 +178,16 @@ def _clause_snapshot(clause, documents: dict[str, dict]) -> dict:
 
 class PolicyIndex:
     def __init__(self, meta: dict, clauses: list[dict], chunks: list[Chunk], vectors: np.ndarray,
-                 clause_tokens: list[list[str]], sentence_tokens: list[list[list[str]]]):
+                 clause_tokens: list[list[str]], sentence_tokens: list[list[list[str]]],
+                 views: list[tuple[int, str]] | None = None, view_vectors: np.ndarray | None = None):
         import faiss
 
         self.meta = meta
+        # question views (ranking evidence only): the clause each belongs to, its text and query vector
+        self.view_texts = [text for _, text in views or []]
+        self.view_clause = np.fromiter((no for no, _ in views or []), dtype=np.int64, count=len(views or []))
+        self.view_vectors = (np.ascontiguousarray(view_vectors, dtype=np.float32) if view_vectors is not None
+                             else np.zeros((0, int(meta["dim"])), dtype=np.float32))
         self.clauses = clauses
         self.chunks = chunks
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -192,6 +208,14 @@ class PolicyIndex:
         self.bm25 = BM25(clause_tokens)
         # staff synonyms / terms published with this index's revision (knowledge.staff_lexicon)
         self.lexicon = StaffLexicon.from_meta(meta.get("staff_lexicon"))
+
+    @functools.cached_property
+    def view_bm25(self) -> BM25:
+        """BM25 over each clause's question views taken together (a clause without views is empty)."""
+        documents: list[list[str]] = [[] for _ in self.clauses]
+        for clause_no, text in zip(self.view_clause, self.view_texts):
+            documents[int(clause_no)] += self.lexicon.tokenize(text)
+        return BM25(documents)
 
     @functools.cached_property
     def corpus_chars(self) -> frozenset[str]:
@@ -227,6 +251,11 @@ class PolicyIndex:
         tmp = index_dir / f".vectors.{os.getpid()}.npy"
         np.save(tmp, self.vectors)
         os.replace(tmp, index_dir / "vectors.npy")
+        _atomic_write(index_dir / "views.json", json.dumps(
+            {"clause": self.view_clause.tolist(), "text": self.view_texts}, ensure_ascii=False))
+        tmp = index_dir / f".view_vectors.{os.getpid()}.npy"
+        np.save(tmp, self.view_vectors)
+        os.replace(tmp, index_dir / "view_vectors.npy")
         _atomic_write(index_dir / "meta.json", json.dumps(self.meta, ensure_ascii=False, indent=1))  # last
 
     @classmethod
@@ -242,7 +271,12 @@ class PolicyIndex:
         chunks = [chunk for no, clause in enumerate(clauses) for chunk in clause_chunks(no, clause)]
         if [_text_hash(c.text) for c in chunks] != raw["hash"] or len(chunks) != len(vectors):
             raise IndexCorrupt(f"index at {index_dir} does not match its own clause snapshot")
-        return cls(meta, clauses, chunks, vectors, tokens["clauses"], tokens["sentences"])
+        stored_views = json.loads((index_dir / "views.json").read_text(encoding="utf-8"))
+        views = list(zip(stored_views["clause"], stored_views["text"]))
+        view_vectors = np.load(index_dir / "view_vectors.npy")
+        if len(views) != len(view_vectors) or any(not 0 <= no < len(clauses) for no, _ in views):
+            raise IndexCorrupt(f"index at {index_dir}: question views do not match the clauses")
+        return cls(meta, clauses, chunks, vectors, tokens["clauses"], tokens["sentences"], views, view_vectors)
 
 
 class _KnownWords:
@@ -292,7 +326,9 @@ def _vector_cache(index_dir: Path | None, encoder: Encoder, previous: PolicyInde
             source = None
     if source is None or source.encoder_name != encoder.name:
         return {}
-    return {_text_hash(c.text): source.vectors[i] for i, c in enumerate(source.chunks)}
+    cache = {_text_hash(c.text): source.vectors[i] for i, c in enumerate(source.chunks)}
+    cache.update((_view_hash(text), source.view_vectors[i]) for i, text in enumerate(source.view_texts))
+    return cache
 
 
 def build_index(store: ClauseSource | str | Path, index_dir: str | Path | None = None,
@@ -321,6 +357,7 @@ def build_index(store: ClauseSource | str | Path, index_dir: str | Path | None =
     vectors = np.zeros((len(chunks), encoder.dim), dtype=np.float32)
     for i, text_hash in enumerate(hashes):
         vectors[i] = cache[text_hash]
+    views, view_vectors, views_encoded = _encode_views(clauses, encoder, cache, batch_size)
 
     staff = store.lexicon()
     lexicon = StaffLexicon.of(staff)
@@ -330,13 +367,14 @@ def build_index(store: ClauseSource | str | Path, index_dir: str | Path | None =
     meta = {
         "format": FORMAT_VERSION, "encoder": encoder.name, "dim": int(encoder.dim),
         "store_id": store_id, "revision": revision, "content_hash": store.content_hash(),
-        "lexicon_hash": lexicon_hash(), "n_clauses": len(clauses), "n_chunks": len(chunks),
+        "lexicon_hash": lexicon_hash(), "views_hash": views_hash(), "n_views": len(views),
+        "encoded_views": views_encoded, "n_clauses": len(clauses), "n_chunks": len(chunks),
         "encoded_chunks": len(missing), "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": 0.0,
     }
     if lexicon:
         meta["staff_lexicon"] = lexicon.to_meta()
-    index = PolicyIndex(meta, clauses, chunks, vectors, clause_tokens, sentence_tokens)
+    index = PolicyIndex(meta, clauses, chunks, vectors, clause_tokens, sentence_tokens, views, view_vectors)
     meta["build_seconds"] = round(time.perf_counter() - started, 3)
     if index_dir is not None:
         index.save(index_dir)
@@ -345,9 +383,26 @@ def build_index(store: ClauseSource | str | Path, index_dir: str | Path | None =
     return index
 
 
+def _encode_views(clauses: list[dict], encoder: Encoder, cache: dict[str, np.ndarray],
+                  batch_size: int) -> tuple[list[tuple[int, str]], np.ndarray, int]:
+    """The active clauses' question views and their query vectors (cached ones re-used); also how many
+    distinct views had to be encoded."""
+    views = clause_views(clauses, load_views())
+    missing = list(dict.fromkeys(text for _, text in views if _view_hash(text) not in cache))
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start:start + batch_size]
+        cache.update(zip(map(_view_hash, batch), encoder.encode_queries(batch)))
+    vectors = np.zeros((len(views), encoder.dim), dtype=np.float32)
+    for i, (_, text) in enumerate(views):
+        vectors[i] = cache[_view_hash(text)]
+    return views, vectors, len(missing)
+
+
 def is_current(meta: dict, store: ClauseSource) -> bool:
-    """The index reflects the store: same store, same revision (or same content), same lexicon."""
+    """The index reflects the store: same store, same revision (or same content), same lexicon and views."""
     if meta.get("format") != FORMAT_VERSION or meta.get("lexicon_hash") != lexicon_hash():
+        return False
+    if meta.get("views_hash") != views_hash():
         return False
     if meta.get("store_id") != store.store_id():
         return meta.get("content_hash") == store.content_hash()

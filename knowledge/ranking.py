@@ -33,8 +33,34 @@ def clause_scores(index: PolicyIndex, qvec: np.ndarray, tokens: list[str], confi
     np.maximum.at(article, clause_of[is_article], sims[is_article])
     a = config.article_blend
     dense = (1 - a) * best_part + a * article
-    return {"dense": dense, "best_chunk": np.maximum(best_part, article),
-            "bm25": index.bm25.scores(tokens, extra)}
+    views = view_scores(index, qvec)
+    if config.view_weight and len(index.view_texts):
+        dense = dense + config.view_weight * view_bonus(views)
+    # best_chunk (the answerability feature) stays the policy text's own evidence: views only rank
+    bm25 = index.bm25.scores(tokens, extra)
+    if config.view_bm25_weight and len(index.view_texts):
+        bm25 = bm25 + config.view_bm25_weight * index.view_bm25.scores(tokens, extra)
+    return {"dense": dense, "best_chunk": np.maximum(best_part, article), "views": views, "bm25": bm25}
+
+
+def view_scores(index: PolicyIndex, qvec: np.ndarray) -> np.ndarray:
+    """Per clause: the best cosine between the query and the clause's question views (NaN: it has none)."""
+    best = np.full(len(index.clauses), np.nan, dtype=np.float32)
+    if len(index.view_texts):
+        sims = index.view_vectors @ qvec.astype(np.float32)
+        np.fmax.at(best, index.view_clause, sims)
+    return best
+
+
+def view_bonus(views: np.ndarray) -> np.ndarray:
+    """How much better the query matches a clause's views than the typical clause's (the median over
+    clauses with views); clauses without views count as typical (0), so a document nobody wrote views
+    for is neither favoured nor penalised by question-to-question cosines running higher than
+    question-to-policy-text ones."""
+    has_views = ~np.isnan(views)
+    if not has_views.any():
+        return np.zeros_like(views)
+    return np.where(has_views, views - float(np.median(views[has_views])), 0.0).astype(np.float32)
 
 
 def fuse(dense: np.ndarray, bm25: np.ndarray, config: SearchConfig) -> np.ndarray:

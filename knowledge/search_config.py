@@ -23,6 +23,8 @@ class SearchConfig:
     answer_model: dict = field(default_factory=lambda: {
         "bias": 0.0, "dense": 0.0, "gap": 0.0, "coverage": 0.0, "unknown": 0.0,
         "detail_missing": 0.0, "crosslingual": 0.0, "object_missing": 0.0, "place_elsewhere": 0.0})
+    view_weight: float = 0.0          # dense clause score += w · (best question-view cosine − median clause's)
+    view_bm25_weight: float = 0.0     # clause BM25 += w · BM25 of the query over the clause's question views
     sentence_lexical_weight: float = 0.05  # sentence order inside a hit: cosine + w · coverage
     expansion_weight: float = 0.5     # BM25 weight of synonym / English-glossary expansion terms
     auto_refresh_seconds: float = 2.0  # search() checks the store revision at most this often
