@@ -33,6 +33,12 @@ QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
 FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual", "object_missing", "place_elsewhere")
 
 
+def choose_threshold(rates_at: dict[float, tuple[float, float]], allowed: float) -> float:
+    """The threshold with the highest (rejection, −false rejection) among those within `allowed` false rejection."""
+    within = {t: r for t, r in rates_at.items() if r[1] <= allowed}
+    return max(within, key=lambda t: (within[t][0], -within[t][1], -t))
+
+
 def collect(searcher, questions: list[dict], names=FEATURES) -> tuple[np.ndarray, np.ndarray]:
     rows, labels = [], []
     for item in questions:
@@ -127,9 +133,10 @@ def main(argv=None) -> int:
     for threshold in thresholds:
         rejection, false_rejection = rates(cv, y, threshold)
         print(f"  {threshold:.2f}      {rejection:.3f}         {false_rejection:.3f}")
-    # the highest threshold within the allowed false rejection; if none is, the highest at the lowest rate
+    # the best rejection within the allowed false rejection, and of those thresholds the one that falsely rejects
+    # least (a higher threshold that rejects nothing more only costs in-scope questions)
     allowed = max(args.max_false_rejection, min(rates(cv, y, t)[1] for t in thresholds))
-    chosen = max(t for t in thresholds if rates(cv, y, t)[1] <= allowed)
+    chosen = choose_threshold({t: rates(cv, y, t) for t in thresholds}, allowed)
     if allowed > args.max_false_rejection:
         print(f"no threshold keeps the CV false rejection ≤ {args.max_false_rejection}: "
               f"{chosen:.2f}, at the lowest rate ({allowed:.3f})")

@@ -13,3 +13,10 @@ def test_logistic_fit_separates_and_reports_rates():
     scores = predict(bias, weights, x)
     assert rates(scores, y, 0.5) == (1.0, 0.0)
     assert rates(cross_validated(x, y, l2=1.0), y, 0.5)[0] > 0.9
+
+
+def test_the_threshold_rejects_most_within_the_allowance_and_of_those_falsely_rejects_least():
+    from knowledge.calibrate import choose_threshold
+    rates_at = {0.48: (0.925, 0.015), 0.50: (0.931, 0.018), 0.52: (0.931, 0.024), 0.54: (0.940, 0.027)}
+    assert choose_threshold(rates_at, 0.025) == 0.50
+    assert choose_threshold(rates_at, 0.03) == 0.54

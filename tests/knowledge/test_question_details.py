@@ -45,3 +45,15 @@ def test_an_english_relative_where_asks_for_no_place():
     assert "place" not in asked_details(normalize("Do households where nobody has a job get help finding work?"))
     assert "place" not in asked_details(normalize("Is there an area where street stalls are allowed at night?"))
     assert "place" in asked_details(normalize("Where do I apply for the start-up loan?"))
+
+
+def test_how_to_cope_is_a_plea_not_a_procedure_question():
+    assert "procedure" not in asked_details(normalize("养老保险交不上咋办"))
+    assert "procedure" not in asked_details(normalize("老板欠了工钱不给，怎么办？"))
+    assert "procedure" in asked_details(normalize("营业执照怎么办"))
+    assert "procedure" in asked_details(normalize("创业担保贷款怎么申请"))
+
+
+def test_a_period_the_asker_has_worked_is_no_duration_asked():
+    assert "duration" not in asked_details(normalize("在深圳打了几年工，回来开店能贷款吗"))
+    assert "duration" in asked_details(normalize("社保补贴能补几年"))

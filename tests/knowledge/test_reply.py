@@ -388,7 +388,7 @@ def test_a_question_on_a_condition_of_the_topic_stays_on_it(searcher, engine):
 
 
 def test_the_follow_up_picks_the_clause_its_own_words_name_among_those_under_discussion(searcher, engine):
-    both, rent, loan = follow(searcher, engine, "想开个面馆，能贷多少？另外房东的房租能减不",
+    both, rent, loan = follow(searcher, engine, "开面馆能贷多少？另外房东的房租能减不",
                               "减房租这块归哪个部门", "贷款呢，要找人担保不")
     assert {c["article"] for c in both.citations} >= {1, 8}
     assert rent.follow_up and rent.citations[0]["article"] == 8 and "市发改委" in lead_of(rent)
