@@ -30,6 +30,8 @@ from .search import load_searcher
 from .search_config import SearchConfig
 
 QUESTIONS = Path(__file__).resolve().parent / "eval" / "questions.yaml"
+# the chat's tuning questions: citizens' situations, dialect and English in the words of fresh askers
+CHAT_TUNING = Path(__file__).resolve().parent / "eval" / "chat_tuning.yaml"
 FEATURES = ("dense", "gap", "coverage", "unknown", "detail_missing", "crosslingual", "object_missing", "place_elsewhere")
 
 
@@ -105,7 +107,8 @@ def rates(scores: np.ndarray, y: np.ndarray, threshold: float) -> tuple[float, f
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--encoder", default=None)
-    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--questions", type=Path, nargs="+", default=[QUESTIONS, CHAT_TUNING],
+                        help="tuning question files (their `questions`: q, articles); never the test set")
     parser.add_argument("--features", default=",".join(FEATURES))
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--max-false-rejection", type=float, default=0.03)
@@ -113,7 +116,8 @@ def main(argv=None) -> int:
                         help="NLU intents per question (scripts/nlu_intents.py): fit the chat decision")
     args = parser.parse_args(argv)
     names = CHAT_FEATURES if args.chat else tuple(args.features.split(","))
-    questions = yaml.safe_load(args.questions.read_text(encoding="utf-8"))["questions"]
+    questions = [item for path in args.questions
+                 for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
         searcher = load_searcher(Path(tmp) / "kb.sqlite", Path(tmp) / "index", encoder=args.encoder)
         searcher.config = SearchConfig.load(encoder_name=searcher.encoder.name)

@@ -26,8 +26,11 @@ async def parse_all(model: str, texts: list[str]) -> dict[str, list]:
     return parsed
 
 
-def main(model: str, questions: str, out: str) -> int:
-    texts = [item["q"] for item in yaml.safe_load(Path(questions).read_text(encoding="utf-8"))["questions"]]
+def main(model: str, *paths: str) -> int:
+    """nlu_intents.py MODEL QUESTIONS.yaml [MORE.yaml …] OUT.json"""
+    *question_files, out = paths
+    texts = [item["q"] for path in question_files
+             for item in yaml.safe_load(Path(path).read_text(encoding="utf-8"))["questions"]]
     parsed = asyncio.run(parse_all(model, texts))
     Path(out).write_text(json.dumps(parsed, ensure_ascii=False, indent=0), encoding="utf-8")
     print(f"{len(parsed)} questions → {out}")
@@ -35,4 +38,4 @@ def main(model: str, questions: str, out: str) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(*sys.argv[1:4]))
+    raise SystemExit(main(*sys.argv[1:]))
