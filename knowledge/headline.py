@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from .answer import choose_sentences, departments_text
+from .citations import chinese_number
 from .entitlement_parameters import satisfies
 from .entitlement_format import show_money, show_number, show_value, tidy
 from .entitlements import EntitlementEngine
@@ -329,13 +330,16 @@ _STATED_PERIOD = re.compile(r"(?<![\d.])(?<!离校|毕业)(\d+(?:\.\d+)?|半)\s*
 
 
 def stated_period(q: str, unit: str) -> float | None:
-    """The period the question states, in `unit` ("个月" or "年"): "1年" → 12 个月, "半年" → 6 个月 or 0.5 年."""
+    """The period the question states, in `unit` ("个月" or "年"): "1年" → 12 个月, "半年" → 6 个月, "2年" → 2 年.
+    A yearly limit is not pro-rated below a year: "一个月交多少" against 每户每年14400元 states no period."""
     for match in _STATED_PERIOD.finditer(q):
         number = 0.5 if match.group(1) == "半" else float(match.group(1))
         if number >= 1900:  # a calendar year
             continue
         number += 0.5 if match.group(3) else 0
         months = number * 12 if match.group(2) == "年" else number
+        if unit == "年" and months < 12:
+            continue
         return months if unit == "个月" else months / 12
     return None
 
@@ -415,7 +419,7 @@ def entitlement_answer(question: str, context: HeadlineContext) -> tuple[str, li
     for name in lead.entitlements:
         article = rules.articles[items[name]["article"]]
         quote = squeeze_spaces(items[name]["quote"], keep_word_gaps=False)
-        lines.append(f"依据{rules.document['number']}{article['heading']}：“{quote}”")
+        lines.append(f"依据{rules.document['number']} {entitlement_heading(items[name]['article'], rules)}：“{quote}”")
         citations.append({**_entitlement_citation({"id": name, "article": items[name]["article"],
                                                    "clause_id": article["clause_id"], "quote": items[name]["quote"]},
                                                   rules)})
@@ -444,9 +448,8 @@ def entitlement_overview(context: HeadlineContext) -> tuple[str, list[dict], lis
     if len(items) > len(shown):
         lines.append(f"另有{len(items) - len(shown)}项要看更多情况，点“算算我能享受哪些”逐项核对。")
     for item in shown:
-        article = rules.articles[item["article"]]
         quote = squeeze_spaces(item["quote"], keep_word_gaps=False)
-        lines.append(f"依据{rules.document['number']}{article['heading']}：“{quote}”")
+        lines.append(f"依据{rules.document['number']} {entitlement_heading(item['article'], rules)}：“{quote}”")
     citations = [_entitlement_citation(item, rules) for item in shown]
     return "\n".join(lines), citations, [item["id"] for item in shown]
 
@@ -584,13 +587,21 @@ def _alternative_line(item: dict, rule: dict, failed_facts: set[str], rules) -> 
     return verdict
 
 
+def entitlement_heading(article_number: int, rules) -> str:
+    """二、（一）优化贷款… for an article rules.yaml describes: its section is the first step of the clause's
+    path (clause_id "baoji-2020-49:2.1"), as the answers' and the cards' citations name it."""
+    article = rules.articles[article_number]
+    section = article["clause_id"].rsplit(":", 1)[-1].split(".")[0]
+    return (f"{chinese_number(int(section))}、" if section.isdigit() and int(section) > 0 else "") + article["heading"]
+
+
 def _entitlement_citation(item: dict, rules) -> dict:
     """A citation for an entitlement quoted from another clause than the retrieved one."""
     article = rules.articles[item["article"]]
     quote = squeeze_spaces(item["quote"], keep_word_gaps=False)
     return {"clause_id": item["clause_id"], "doc": rules.document["id"], "doc_number": rules.document["number"],
             "article": item["article"], "article_label": article["heading"], "title": article["heading"],
-            "section": "", "departments": list(article["departments"]), "quote": quote, "quotes": [quote],
+            "heading": entitlement_heading(item["article"], rules), "section": "", "departments": list(article["departments"]), "quote": quote, "quotes": [quote],
             "expired": item.get("status") == "expired", "expiry_notes": [],
             "entitlement": item["id"]}
 

@@ -113,3 +113,18 @@ def test_an_amount_the_asker_states_is_checked_against_the_dated_limits(engine):
     on_limit = amount_checks(normalize("借10万块要反担保吗").lower(), rule, engine.parameters)
     assert on_limit.startswith("创业担保贷款：您说的10万元未超过10万元，免除反担保")  # 以下 includes the number
     assert amount_checks("我45岁，能贷多少", rule, engine.parameters) == ""  # no amount of money stated
+
+
+def test_a_yearly_limit_is_not_pro_rated_for_a_month():
+    from knowledge.headline import stated_period
+    assert stated_period("个体户的定额税一个月交多少", "年") is None
+    assert stated_period("税费2年一共能减多少", "年") == 2
+    assert stated_period("以工代训补贴干了4个月能拿多少", "个月") == 4
+
+
+def test_an_entitlement_is_cited_with_its_section():
+    from knowledge.entitlements import EntitlementEngine
+    from knowledge.headline import entitlement_heading
+    rules = EntitlementEngine().rules
+    assert entitlement_heading(1, rules) == "二、（一）优化贷款税收等政策支持个体经营发展"
+    assert entitlement_heading(13, rules).startswith("四、（十三）")
