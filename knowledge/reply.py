@@ -715,6 +715,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
     citations, the clauses answered, and whether the answer was personal / offers the screening."""
     parts = with_detail_parts_joined(result.by_part or [], context.engine)
     blocks, bubbles, citations, clauses, seen = [], [], [], [], set()
+    covered: set[str] = set()  # entitlements a lead has answered
     personal = offer = False
     multi = len(parts) > 1 and not topic  # a follow-up is one question about the topic
     each: list[PartResult | None] = [*parts] or [None]
@@ -734,7 +735,15 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
             continue
         hit = hits[0] if topic else preferred_hit(text if multi else question, hits, context)
         if hit.clause_id in seen and multi:
-            continue  # both questions are answered by the same clause already quoted
+            # the clause is quoted already; a part asking about other entitlements in it still gets its answer
+            lead = headline(text, hit, context, "")
+            if lead and set(lead.entitlements) - covered:
+                covered.update(lead.entitlements)
+                blocks.append(lead.sentence)
+                bubbles.append(lead.sentence)
+                citations.extend(lead.citations)
+                personal, offer = personal or lead.personal, True
+            continue
         seen.add(hit.clause_id)
         clauses.append(hit.clause_id)
         # "那贷款呢" after the tax relief: the answer is about what the follow-up names, in the topic's clause
@@ -752,6 +761,7 @@ def _answer_blocks(result: SearchResult, question: str, context: HeadlineContext
         citations.extend(lead.citations if lead else [])
         personal = personal or bool(lead and lead.personal)
         offer = offer or bool(lead and lead.entitlements)
+        covered.update(lead.entitlements if lead else [])
     return blocks, bubbles, unique_citations(citations), clauses, personal, offer
 
 
